@@ -1,0 +1,1 @@
+"""Gateway: JWT checks, client-side load balancing across Nacos-discovered instances."""

@@ -1,0 +1,118 @@
+"""Client-side load balancing: per-service pools of instances with live stats and ejection."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mesh.registry import ServiceInstance
+
+STRATEGIES = ("round_robin", "weighted_random", "least_in_flight")
+
+
+@dataclass
+class Endpoint:
+    """One instance plus what the gateway has seen of it."""
+
+    instance: ServiceInstance
+    in_flight: int = 0
+    served: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+    ejected_until: float = 0.0
+
+    @property
+    def address(self) -> str:
+        return self.instance.address
+
+
+class Pool:
+    """The usable instances of one service and the strategy that picks among them."""
+
+    def __init__(
+        self,
+        service: str,
+        strategy: str = "round_robin",
+        *,
+        eject_after: int = 2,
+        eject_seconds: float = 10.0,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        self.service = service
+        self.strategy = strategy
+        self._eject_after = eject_after
+        self._eject_seconds = eject_seconds
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._counter = itertools.count()
+        self._endpoints: dict[str, Endpoint] = {}
+
+    def update(self, instances: list[ServiceInstance]) -> None:
+        """Take Nacos' new list, keeping the stats of instances that stay."""
+        fresh: dict[str, Endpoint] = {}
+        for inst in instances:
+            old = self._endpoints.get(inst.address)
+            if old is None:
+                fresh[inst.address] = Endpoint(inst)
+            else:
+                old.instance = inst
+                fresh[inst.address] = old
+        self._endpoints = fresh
+
+    def endpoints(self) -> list[Endpoint]:
+        return list(self._endpoints.values())
+
+    def choose(self, exclude: frozenset[str] | set[str] = frozenset()) -> Endpoint | None:
+        """Pick an instance not in `exclude`; ejected ones only when nothing else is left."""
+        now = self._clock()
+        usable = [e for e in self._endpoints.values() if e.instance.usable and e.address not in exclude]
+        live = [e for e in usable if e.ejected_until <= now]
+        candidates = live or usable
+        if not candidates:
+            return None
+        if self.strategy == "weighted_random":
+            return self._rng.choices(candidates, weights=[e.instance.weight for e in candidates])[0]
+        if self.strategy == "least_in_flight":
+            if len(candidates) == 1:
+                return candidates[0]
+            a, b = self._rng.sample(candidates, 2)
+            return a if a.in_flight <= b.in_flight else b
+        return candidates[next(self._counter) % len(candidates)]
+
+    def succeeded(self, endpoint: Endpoint) -> None:
+        endpoint.served += 1
+        endpoint.consecutive_failures = 0
+        endpoint.ejected_until = 0.0
+
+    def failed(self, endpoint: Endpoint) -> None:
+        """Count a failure; eject after enough in a row, for a back-off period."""
+        endpoint.failures += 1
+        endpoint.consecutive_failures += 1
+        if endpoint.consecutive_failures >= self._eject_after:
+            endpoint.ejected_until = self._clock() + self._eject_seconds
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        now = self._clock()
+        return [
+            {
+                "host": e.instance.host,
+                "port": e.instance.port,
+                "healthy": e.instance.healthy,
+                "enabled": e.instance.enabled,
+                "weight": e.instance.weight,
+                "metadata": e.instance.metadata,
+                "in_flight": e.in_flight,
+                "served": e.served,
+                "failures": e.failures,
+                "ejected": e.ejected_until > now,
+                "ejected_for_seconds": round(max(0.0, e.ejected_until - now), 2),
+            }
+            for e in self._endpoints.values()
+        ]

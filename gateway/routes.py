@@ -1,0 +1,94 @@
+"""Public API routes: open auth routes, authenticated OCR and instance views."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+
+from gateway.proxy import Upstream, forwardable
+from gateway.state import Gateway
+from mesh.errors import PayloadTooLarge
+from mesh.observability import REQUEST_ID_HEADER, request_id_of
+from mesh.tokens import Principal, bearer_token
+
+router = APIRouter(prefix="/api")
+
+AUTH_BODY_LIMIT = 64 * 1024
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+async def current_user(
+    gateway: GatewayDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    return await gateway.verifier.verify(bearer_token(authorization))
+
+
+UserDep = Annotated[Principal, Depends(current_user)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it grows past the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the upload is larger than {limit // (1024 * 1024) or 1} MB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the upload is larger than {limit // (1024 * 1024) or 1} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _headers(request: Request, *names: str) -> list[tuple[str, str]]:
+    wanted = [(n, request.headers[n]) for n in names if n in request.headers]
+    return forwardable(wanted) + [(REQUEST_ID_HEADER, request_id_of(request))]
+
+
+def _answer(up: Upstream, served_by: bool = False) -> Response:
+    headers = {k: v for k, v in forwardable(up.headers) if k.lower() not in ("x-request-id", "date", "server")}
+    if served_by:
+        headers["X-Served-By"] = up.served_by
+    return Response(up.content, status_code=up.status, headers=headers)
+
+
+@router.post("/auth/register")
+async def register(request: Request, gateway: GatewayDep) -> Response:
+    body = await read_body(request, AUTH_BODY_LIMIT)
+    up = await gateway.call_users(request.method, "/auth/register", _headers(request, "content-type"), body)
+    return _answer(up)
+
+
+@router.post("/auth/login")
+async def login(request: Request, gateway: GatewayDep) -> Response:
+    body = await read_body(request, AUTH_BODY_LIMIT)
+    up = await gateway.call_users(request.method, "/auth/login", _headers(request, "content-type"), body)
+    return _answer(up)
+
+
+@router.get("/auth/me")
+async def me(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
+    up = await gateway.call_users("GET", "/auth/me", _headers(request, "authorization"))
+    return _answer(up)
+
+
+@router.post("/ocr")
+async def ocr(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
+    body = await read_body(request, gateway.settings.max_upload_bytes)
+    up = await gateway.call_ocr(_headers(request, "content-type", "authorization"), body)
+    return _answer(up, served_by=True)
+
+
+@router.get("/instances")
+async def instances(gateway: GatewayDep, _: UserDep) -> dict[str, Any]:
+    return {"services": gateway.snapshot()}

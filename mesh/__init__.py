@@ -1,0 +1,1 @@
+"""Shared package of OCR Mesh: settings, errors, Nacos registration and discovery, runtime."""

@@ -1,0 +1,1 @@
+"""The `ocr-mesh` command: run Nacos and the services on this machine."""

@@ -1,0 +1,45 @@
+"""A local, push-fed list of instances per service that outlives Nacos outages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from mesh.registry import NacosRegistry, ServiceInstance
+
+log = logging.getLogger(__name__)
+
+ChangeHook = Callable[[str, list[ServiceInstance]], None]
+
+
+class ServiceDirectory:
+    """Last known instances of each watched service; Nacos pushes replace them."""
+
+    def __init__(self) -> None:
+        self._instances: dict[str, list[ServiceInstance]] = {}
+        self._hooks: list[ChangeHook] = []
+
+    def on_change(self, hook: ChangeHook) -> None:
+        self._hooks.append(hook)
+
+    def instances(self, service: str) -> list[ServiceInstance]:
+        return list(self._instances.get(service, ()))
+
+    def services(self) -> list[str]:
+        return sorted(self._instances)
+
+    def replace(self, service: str, instances: list[ServiceInstance]) -> None:
+        """Take a new list for a service, as pushed by Nacos or given by a test."""
+        old = {i.address for i in self._instances.get(service, ())}
+        self._instances[service] = sorted(instances, key=lambda i: (i.host, i.port))
+        new = {i.address for i in instances}
+        if old != new:
+            log.info("%s instances now: %s", service, ", ".join(sorted(new)) or "none")
+        for hook in self._hooks:
+            hook(service, self.instances(service))
+
+    async def watch(self, registry: NacosRegistry, service: str) -> None:
+        """Load the current list, then follow Nacos pushes for it."""
+        self._instances.setdefault(service, [])
+        await registry.subscribe(service, self.replace)
+        self.replace(service, await registry.instances(service))

@@ -1,0 +1,126 @@
+"""Request IDs, HTTP metrics and the /health and /metrics endpoints every service has."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_of(request: Request) -> str:
+    """The request's ID as set by RequestIdMiddleware."""
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+class RequestIdMiddleware:
+    """Keep a sane incoming X-Request-ID or make one; echo it on the answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+@dataclass
+class Readiness:
+    """Whether the service is ready to take traffic, and why not yet."""
+
+    state: str = "starting"
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def set(self, state: str, detail: str = "") -> None:
+        self.state, self.detail = state, detail
+
+
+class HttpMetrics:
+    """Prometheus metrics for one app, in its own registry (no import-time globals)."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request duration by route",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.service = service
+
+
+def _route_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+def install_observability(app: FastAPI, service: str, readiness: Readiness) -> HttpMetrics:
+    """Add request IDs, request metrics, /health and /metrics to the app."""
+    metrics = HttpMetrics(service)
+    app.state.metrics = metrics
+    app.state.readiness = readiness
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = _route_of(request)
+        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(RequestIdMiddleware)
+
+    router = APIRouter()
+
+    @router.get("/health", include_in_schema=True, tags=["ops"])
+    async def health() -> JSONResponse:
+        body = {"status": readiness.state, "service": service, **readiness.extra}
+        if readiness.detail:
+            body["detail"] = readiness.detail
+        return JSONResponse(body, status_code=200 if readiness.ready else 503)
+
+    @router.get("/metrics", include_in_schema=True, tags=["ops"])
+    async def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)
+    return metrics

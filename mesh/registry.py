@@ -1,0 +1,161 @@
+"""The Nacos connection: register this instance, and watch other services by push."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from v2.nacos import (
+    ClientConfigBuilder,
+    DeregisterInstanceParam,
+    GRPCConfig,
+    ListInstanceParam,
+    NacosNamingService,
+    RegisterInstanceParam,
+    SubscribeServiceParam,
+)
+
+from mesh.settings import MeshSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceInstance:
+    """One instance of a service as Nacos reports it."""
+
+    service: str
+    host: str
+    port: int
+    weight: float = 1.0
+    healthy: bool = True
+    enabled: bool = True
+    metadata: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def usable(self) -> bool:
+        """Healthy, enabled and with a positive weight."""
+        return self.healthy and self.enabled and self.weight > 0
+
+
+Listener = Callable[[str, list[ServiceInstance]], Awaitable[None] | None]
+
+
+def _to_instance(service: str, raw: Any) -> ServiceInstance:
+    return ServiceInstance(
+        service=service,
+        host=str(raw.ip),
+        port=int(raw.port),
+        weight=float(raw.weight),
+        healthy=bool(raw.healthy),
+        enabled=bool(raw.enabled),
+        metadata={str(k): str(v) for k, v in (raw.metadata or {}).items()},
+    )
+
+
+class NacosRegistry:
+    """A connected Nacos naming client for one process (built once at start-up)."""
+
+    def __init__(self, naming: NacosNamingService, group: str) -> None:
+        self._naming = naming
+        self._group = group
+        self._registered: list[RegisterInstanceParam] = []
+
+    @classmethod
+    async def connect(cls, settings: MeshSettings, *, timeout: float = 10.0) -> NacosRegistry:
+        """Log in and open the gRPC connection; raise RegistryUnavailable if Nacos is not there."""
+        username, password = settings.nacos_credentials()
+        builder = (
+            ClientConfigBuilder()
+            .server_address(settings.nacos_addr)
+            .namespace_id("" if settings.nacos_namespace == "public" else settings.nacos_namespace)
+            .log_level("WARNING")
+            .log_dir(str(settings.data_dir / "logs" / "nacos-client"))
+            .cache_dir(str(settings.data_dir / "cache" / "nacos-client"))
+            .grpc_config(GRPCConfig(grpc_timeout=int(timeout * 1000)))
+        )
+        if password:
+            builder = builder.username(username).password(password)
+        try:
+            naming = await asyncio.wait_for(
+                NacosNamingService.create_naming_service(builder.build()), timeout
+            )
+        except Exception as exc:  # the SDK raises bare Exceptions and NacosException
+            raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {exc}") from exc
+        return cls(naming, settings.nacos_group)
+
+    async def register(
+        self, service: str, host: str, port: int, metadata: dict[str, str], weight: float = 1.0
+    ) -> None:
+        param = RegisterInstanceParam(
+            service_name=service,
+            group_name=self._group,
+            ip=host,
+            port=port,
+            weight=weight,
+            metadata=metadata,
+            ephemeral=True,
+        )
+        ok = await self._naming.register_instance(param)
+        if not ok:
+            raise RegistryUnavailable(f"Nacos refused to register {service} at {host}:{port}")
+        self._registered.append(param)
+        log.info("registered %s at %s:%s in Nacos", service, host, port)
+
+    async def deregister_all(self) -> None:
+        """Remove every instance this process registered (first step of a graceful stop)."""
+        while self._registered:
+            param = self._registered.pop()
+            try:
+                await self._naming.deregister_instance(
+                    DeregisterInstanceParam(
+                        service_name=param.service_name,
+                        group_name=self._group,
+                        ip=param.ip,
+                        port=param.port,
+                        ephemeral=True,
+                    )
+                )
+                log.info("deregistered %s at %s:%s", param.service_name, param.ip, param.port)
+            except Exception:
+                log.warning("could not deregister %s; Nacos will drop it", param.service_name)
+
+    async def instances(self, service: str) -> list[ServiceInstance]:
+        raw = await self._naming.list_instances(
+            ListInstanceParam(service_name=service, group_name=self._group, healthy_only=None)
+        )
+        return [_to_instance(service, r) for r in raw or []]
+
+    async def subscribe(self, service: str, listener: Listener) -> None:
+        """Call listener(service, instances) on every change Nacos pushes."""
+
+        async def on_change(raw_instances: list[Any]) -> None:
+            result = listener(service, [_to_instance(service, r) for r in raw_instances or []])
+            if asyncio.iscoroutine(result):
+                await result
+
+        await self._naming.subscribe(
+            SubscribeServiceParam(
+                service_name=service, group_name=self._group, subscribe_callback=on_change
+            )
+        )
+
+    async def healthy(self) -> bool:
+        return bool(await self._naming.server_health())
+
+    async def close(self) -> None:
+        try:
+            await self._naming.shutdown()
+        except Exception:
+            log.debug("error while closing the Nacos client", exc_info=True)
+
+
+class RegistryUnavailable(Exception):
+    """Nacos cannot be reached or refused the call."""

@@ -1,0 +1,55 @@
+"""The settings base every service extends: bind address, data folder, Nacos connection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NACOS_CREDENTIALS_FILE = "nacos/credentials.json"
+
+
+class MeshSettings(BaseSettings):
+    """Common settings, read from `OCR_MESH_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="OCR_MESH_", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    host: str = "127.0.0.1"
+    port: int = 0
+    advertise_host: str | None = None
+    version: str = "0.1.0"
+    log_level: str = "INFO"
+
+    nacos_addr: str = "127.0.0.1:8848"
+    nacos_username: str = "nacos"
+    nacos_password: SecretStr | None = None
+    nacos_namespace: str = "public"
+    nacos_group: str = "ocr_back"
+    nacos_enabled: bool = True
+
+    drain_seconds: float = 30.0
+    deregister_grace_seconds: float = 0.5
+
+    @property
+    def advertised_host(self) -> str:
+        """The address other services use to reach this one."""
+        if self.advertise_host:
+            return self.advertise_host
+        if self.host in ("0.0.0.0", "::", ""):
+            import socket
+
+            return socket.gethostbyname(socket.gethostname())
+        return self.host
+
+    def nacos_credentials(self) -> tuple[str, str]:
+        """Username and password: from the environment, else from the local Nacos data folder."""
+        if self.nacos_password is not None:
+            return self.nacos_username, self.nacos_password.get_secret_value()
+        path = self.data_dir / NACOS_CREDENTIALS_FILE
+        if path.exists():
+            data = json.loads(path.read_text())
+            return str(data["username"]), str(data["password"])
+        return self.nacos_username, ""

@@ -1,0 +1,112 @@
+"""Access-token verification against the user service's JWKS, with a pinned algorithm."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from jwt.algorithms import OKPAlgorithm
+
+from mesh.errors import Unauthorized
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "EdDSA"
+DEFAULT_ISSUER = "ocr-mesh"
+DEFAULT_AUDIENCE = "ocr-mesh-api"
+
+JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified token speaks for."""
+
+    user_id: str
+    username: str
+    claims: dict[str, Any]
+
+
+class TokenVerifier:
+    """Verify EdDSA access tokens with keys from a JWKS, refetched on an unknown `kid`."""
+
+    def __init__(
+        self,
+        fetch_jwks: JwksFetcher,
+        *,
+        issuer: str = DEFAULT_ISSUER,
+        audience: str = DEFAULT_AUDIENCE,
+        leeway: float = 5.0,
+        min_refresh_interval: float = 5.0,
+    ) -> None:
+        self._fetch = fetch_jwks
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+        self._min_refresh = min_refresh_interval
+        self._keys: dict[str, Any] = {}
+        self._last_refresh = -1e9
+        self._lock = asyncio.Lock()
+
+    def load_jwks(self, jwks: dict[str, Any]) -> None:
+        keys: dict[str, Any] = {}
+        for jwk in jwks.get("keys", []):
+            if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "kid" not in jwk:
+                continue
+            keys[str(jwk["kid"])] = OKPAlgorithm.from_jwk(json.dumps(jwk))
+        self._keys = keys
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._last_refresh < self._min_refresh:
+                return
+            self._last_refresh = time.monotonic()
+            try:
+                self.load_jwks(await self._fetch())
+            except Exception as exc:
+                log.warning("could not refresh the JWKS: %s", exc)
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("the access token is malformed", code="invalid_token") from exc
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized("the access token uses an unexpected algorithm", code="invalid_token")
+        kid = str(header.get("kid", ""))
+        if kid not in self._keys:
+            await self._refresh()
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("the access token was signed by an unknown key", code="invalid_token")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("the access token has expired; log in again", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("the access token is not valid", code="invalid_token") from exc
+        return Principal(str(claims["sub"]), str(claims.get("name", "")), claims)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token from an `Authorization: Bearer …` header, or a 401."""
+    if not authorization:
+        raise Unauthorized("sign in first: this needs an access token", code="missing_token")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'", code="invalid_token")
+    return token.strip()

@@ -1,0 +1,1 @@
+"""User service: registration, login and access tokens."""

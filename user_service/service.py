@@ -1,0 +1,69 @@
+"""Account logic: register, authenticate, issue tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mesh.errors import Conflict, NotFound, Unauthorized
+from user_service.config import UserSettings
+from user_service.keys import KeyRing
+from user_service.models import User
+from user_service.security import check_password, hash_password, normalise_username, verify_password
+
+
+def register(session: Session, username: str, password: str) -> User:
+    name, key = normalise_username(username)
+    check_password(password, name)
+    user = User(username=name, username_key=key, password_hash=hash_password(password))
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"the username '{name}' is taken", code="username_taken") from exc
+    session.refresh(user)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user for these credentials; the same error for unknown name and wrong password."""
+    try:
+        _, key = normalise_username(username)
+        user = session.scalar(select(User).where(User.username_key == key))
+    except Exception:
+        user = None
+    ok, new_hash = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok:
+        raise Unauthorized("wrong username or password", code="invalid_credentials")
+    if new_hash:
+        user.password_hash = new_hash
+        session.commit()
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User:
+    user = session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None:
+        raise NotFound("this account no longer exists", code="user_not_found")
+    return user
+
+
+def issue_token(keys: KeyRing, settings: UserSettings, user: User) -> tuple[str, int]:
+    now = int(time.time())
+    ttl = settings.token_ttl_seconds
+    claims = {
+        "sub": str(user.id),
+        "name": user.username,
+        "iss": settings.token_issuer,
+        "aud": settings.token_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    return keys.sign(claims), ttl

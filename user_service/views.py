@@ -1,0 +1,41 @@
+"""HTTP routes of the user service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from mesh.tokens import TokenVerifier, bearer_token
+from user_service import service
+from user_service.db import SessionDep
+from user_service.schemas import Credentials, TokenOut, UserOut
+
+router = APIRouter()
+
+
+@router.post("/auth/register", status_code=201, response_model=UserOut)
+def register(body: Credentials, session: SessionDep) -> Any:
+    return service.register(session, body.username, body.password)
+
+
+@router.post("/auth/login", response_model=TokenOut)
+def login(body: Credentials, session: SessionDep, request: Request) -> TokenOut:
+    user = service.authenticate(session, body.username, body.password)
+    token, ttl = service.issue_token(request.app.state.keys, request.app.state.settings, user)
+    return TokenOut(access_token=token, expires_in=ttl)
+
+
+@router.get("/auth/me", response_model=UserOut)
+async def me(
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> Any:
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(bearer_token(authorization))
+    return await run_in_threadpool(service.get_user, session, principal.user_id)
+
+
+@router.get("/.well-known/jwks.json")
+def jwks(request: Request) -> dict[str, Any]:
+    return dict(request.app.state.keys.jwks())
