@@ -30,7 +30,13 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_RETRYABLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,11 @@ class Forwarder:
         endpoint.in_flight += 1
         try:
             response = await self._client.request(
-                method, url, headers=headers, content=body, timeout=httpx.Timeout(timeout, connect=min(2.0, timeout))
+                method,
+                url,
+                headers=headers,
+                content=body,
+                timeout=httpx.Timeout(timeout, connect=min(2.0, timeout)),
             )
         except httpx.TimeoutException as exc:
             pool.failed(endpoint)
@@ -116,11 +126,15 @@ class Forwarder:
             raise UpstreamTimeout(f"{pool.service} did not answer in time") from exc
         except _RETRYABLE as exc:
             pool.failed(endpoint)
-            log.warning("%s at %s failed: %s; trying another", pool.service, endpoint.address, type(exc).__name__)
+            log.warning(
+                "%s at %s failed: %s; trying another", pool.service, endpoint.address, type(exc).__name__
+            )
             return f"{type(exc).__name__} from {endpoint.address}"
         finally:
             endpoint.in_flight -= 1
         if response.status_code == 503:
             return f"{endpoint.address} is overloaded"
         pool.succeeded(endpoint)
-        return Upstream(response.status_code, list(response.headers.multi_items()), response.content, endpoint.address)
+        return Upstream(
+            response.status_code, list(response.headers.multi_items()), response.content, endpoint.address
+        )

@@ -52,11 +52,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def _headers(request: Request, *names: str) -> list[tuple[str, str]]:
     wanted = [(n, request.headers[n]) for n in names if n in request.headers]
-    return forwardable(wanted) + [(REQUEST_ID_HEADER, request_id_of(request))]
+    return [*forwardable(wanted), (REQUEST_ID_HEADER, request_id_of(request))]
 
 
 def _answer(up: Upstream, served_by: bool = False) -> Response:
-    headers = {k: v for k, v in forwardable(up.headers) if k.lower() not in ("x-request-id", "date", "server")}
+    headers = {
+        k: v for k, v in forwardable(up.headers) if k.lower() not in ("x-request-id", "date", "server")
+    }
     if served_by:
         headers["X-Served-By"] = up.served_by
     return Response(up.content, status_code=up.status, headers=headers)

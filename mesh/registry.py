@@ -142,9 +142,7 @@ class NacosRegistry:
                 await result
 
         await self._naming.subscribe(
-            SubscribeServiceParam(
-                service_name=service, group_name=self._group, subscribe_callback=on_change
-            )
+            SubscribeServiceParam(service_name=service, group_name=self._group, subscribe_callback=on_change)
         )
 
     async def healthy(self) -> bool:

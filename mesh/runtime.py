@@ -88,9 +88,13 @@ async def run_service(
 
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        registered = await _register_when_ready(app, server, serving, stop, registry, service, settings, port, metadata)
+        registered = await _register_when_ready(
+            app, server, serving, stop, registry, service, settings, port, metadata
+        )
         if not serving.done():
-            await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+            )
         if registered and registry is not None:
             await registry.deregister_all()
             await asyncio.sleep(settings.deregister_grace_seconds)

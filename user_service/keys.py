@@ -35,7 +35,14 @@ class SigningKey:
 
     def jwk(self) -> dict[str, Any]:
         raw = _raw_public(self.private.public_key())
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw), "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64(raw),
+            "kid": self.kid,
+            "alg": ALGORITHM,
+            "use": "sig",
+        }
 
 
 class KeyRing:
@@ -74,7 +81,11 @@ def _load(folder: Path) -> list[SigningKey]:
     for path in sorted(folder.glob("ed25519-*.pem")):
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if isinstance(private, Ed25519PrivateKey):
-            meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
+            meta = (
+                json.loads(path.with_suffix(".json").read_text())
+                if path.with_suffix(".json").exists()
+                else {}
+            )
             keys.append((meta.get("created", 0.0), SigningKey(_kid(private), private)))
     return [k for _, k in sorted(keys, key=lambda item: item[0])]
 

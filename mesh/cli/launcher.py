@@ -104,14 +104,18 @@ class Launcher:
         return any(h["port"] == proc.port and h.get("healthy") for h in hosts)
 
     def up(self, ocr: int, users: int, gateway_port: int = 8080) -> list[Proc]:
-        if self.procs() and any(read_pid(Path(self.run_dir / f"{p.service}-{p.port}.pid")) for p in self.procs()):
+        if self.procs() and any(
+            read_pid(Path(self.run_dir / f"{p.service}-{p.port}.pid")) for p in self.procs()
+        ):
             raise LaunchError("a mesh from this data folder is already running; run `ocr-mesh down` first")
         self._save({"procs": [], "started_nacos": False})
         if self.nacos.running_pid() is None or not self.nacos.ready():
             print(self.nacos.start())
             self._save({"procs": [], "started_nacos": True})
         if not port_free(self.host, gateway_port):
-            raise LaunchError(f"port {gateway_port} on {self.host} is already in use; the gateway cannot start")
+            raise LaunchError(
+                f"port {gateway_port} on {self.host} is already in use; the gateway cannot start"
+            )
         started = [self.start_service("user-service") for _ in range(users)]
         started += [self.start_service("ocr-service") for _ in range(ocr)]
         started.append(self.start_service("ocr-gateway", gateway_port))

@@ -59,7 +59,9 @@ def cmd_nacos(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ocr-mesh", description="OCR Mesh: Nacos + gateway + user and OCR services")
+    parser = argparse.ArgumentParser(
+        prog="ocr-mesh", description="OCR Mesh: Nacos + gateway + user and OCR services"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start Nacos (if needed), the services and the gateway")

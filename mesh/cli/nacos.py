@@ -117,7 +117,8 @@ class NacosServer:
         proc = spawn([str(binary)], log=self.log_file, pid_file=self.pid_file, env=env, cwd=self.home)
         wait_http(f"{self.url}/nacos/v1/console/health/readiness", timeout, proc, self.log_file)
         self.login()
-        return f"Nacos ({self.kind} {RNACOS_VERSION}, pid {proc.pid}) ready at {self.url}, console on :{self.console_port}"
+        where = f"{self.url}, console on :{self.console_port}"
+        return f"Nacos ({self.kind} {RNACOS_VERSION}, pid {proc.pid}) ready at {where}"
 
     def login(self) -> str:
         """An access token for the admin; proves auth is on and the password works."""
@@ -158,7 +159,16 @@ def ensure_rnacos() -> Path:
         raise LaunchError("r-nacos is not installed and cargo is missing: install Rust (rustup) first")
     print(f"building r-nacos {RNACOS_VERSION} with cargo into {cached.parent.parent} (once; takes minutes)")
     result = subprocess.run(
-        [cargo, "install", "rnacos", "--locked", "--version", RNACOS_VERSION, "--root", str(cached.parent.parent)],
+        [
+            cargo,
+            "install",
+            "rnacos",
+            "--locked",
+            "--version",
+            RNACOS_VERSION,
+            "--root",
+            str(cached.parent.parent),
+        ],
         capture_output=True,
         text=True,
     )
@@ -166,4 +176,3 @@ def ensure_rnacos() -> Path:
         tail = "\n  ".join(result.stderr.splitlines()[-10:])
         raise LaunchError(f"cargo install rnacos failed (download or build error):\n  {tail}")
     return cached
-

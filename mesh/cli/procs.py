@@ -58,7 +58,9 @@ def read_pid(path: Path) -> int | None:
     return pid if alive(pid) else None
 
 
-def spawn(args: list[str], *, log: Path, pid_file: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    args: list[str], *, log: Path, pid_file: Path, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start a detached process that outlives this command, logging to a file."""
     log.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -92,13 +94,17 @@ def stop_pid(pid: int, timeout: float = 35.0) -> bool:
     return False
 
 
-def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None) -> None:
+def wait_http(
+    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
     """Wait for a 200 from url; fail early, with the log's tail, if the process dies."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise LaunchError(f"process exited with code {proc.returncode} before it was ready{_tail(log)}")
+                raise LaunchError(
+                    f"process exited with code {proc.returncode} before it was ready{_tail(log)}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if client.get(url).status_code == 200:
                     return
