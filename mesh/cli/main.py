@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from mesh.cli.launcher import Launcher
+from mesh.cli.nacos import DEFAULT_KIND
 from mesh.cli.procs import LaunchError
 
 
@@ -22,7 +23,8 @@ def _nacos_port() -> int:
 
 
 def _launcher() -> Launcher:
-    return Launcher(_data_dir(), nacos_port=_nacos_port())
+    kind = os.environ.get("OCR_MESH_NACOS_KIND", DEFAULT_KIND)
+    return Launcher(_data_dir(), nacos_port=_nacos_port(), nacos_kind=kind)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
