@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mesh.errors import ServiceUnavailable
 from mesh.registry import ServiceInstance
 
 STRATEGIES = ("round_robin", "weighted_random", "least_in_flight")
@@ -40,6 +42,8 @@ class Pool:
         *,
         eject_after: int = 2,
         eject_seconds: float = 10.0,
+        max_in_flight: int = 0,
+        max_waiters: int = 1024,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -53,6 +57,10 @@ class Pool:
         self._clock = clock
         self._counter = itertools.count()
         self._endpoints: dict[str, Endpoint] = {}
+        self.max_in_flight = max_in_flight
+        self._max_waiters = max_waiters
+        self._waiters = 0
+        self._freed = asyncio.Condition()
 
     def update(self, instances: list[ServiceInstance]) -> None:
         """Take Nacos' new list, keeping the stats of instances that stay."""
@@ -73,6 +81,8 @@ class Pool:
         """Pick an instance not in `exclude`; ejected ones only when nothing else is left."""
         now = self._clock()
         usable = [e for e in self._endpoints.values() if e.instance.usable and e.address not in exclude]
+        if self.max_in_flight > 0:
+            usable = [e for e in usable if e.in_flight < self.max_in_flight]
         live = [e for e in usable if e.ejected_until <= now]
         candidates = live or usable
         if not candidates:
@@ -86,17 +96,54 @@ class Pool:
             return a if a.in_flight <= b.in_flight else b
         return candidates[next(self._counter) % len(candidates)]
 
+    def has_candidates(self, exclude: frozenset[str] | set[str] = frozenset()) -> bool:
+        """Whether any usable instance is left once `exclude` is taken out (busy or not)."""
+        return any(e.instance.usable and e.address not in exclude for e in self._endpoints.values())
+
+    async def acquire(self, exclude: frozenset[str] | set[str], wait: float) -> Endpoint | None:
+        """Take a slot on an instance, waiting up to `wait` s for one to free; None if none is left."""
+        deadline = self._clock() + wait
+        while True:
+            endpoint = self.choose(exclude)
+            if endpoint is not None:
+                endpoint.in_flight += 1
+                return endpoint
+            if not self.has_candidates(exclude):
+                return None
+            remaining = deadline - self._clock()
+            if remaining <= 0 or self._waiters >= self._max_waiters:
+                raise ServiceUnavailable(
+                    f"every {self.service} instance is busy; try again shortly",
+                    code="overloaded",
+                    retry_after=2,
+                )
+            self._waiters += 1
+            try:
+                async with self._freed:
+                    await asyncio.wait_for(self._freed.wait(), remaining)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiters -= 1
+
+    async def release(self, endpoint: Endpoint) -> None:
+        endpoint.in_flight -= 1
+        async with self._freed:
+            self._freed.notify_all()
+
     def succeeded(self, endpoint: Endpoint) -> None:
         endpoint.served += 1
         endpoint.consecutive_failures = 0
         endpoint.ejected_until = 0.0
 
-    def failed(self, endpoint: Endpoint) -> None:
-        """Count a failure; eject after enough in a row, for a back-off period."""
+    def failed(self, endpoint: Endpoint) -> bool:
+        """Count a failure; eject after enough in a row, for a back-off period. True if ejected now."""
         endpoint.failures += 1
         endpoint.consecutive_failures += 1
         if endpoint.consecutive_failures >= self._eject_after:
             endpoint.ejected_until = self._clock() + self._eject_seconds
+            return True
+        return False
 
     def snapshot(self) -> list[dict[str, Any]]:
         now = self._clock()

@@ -19,12 +19,26 @@ class GatewaySettings(MeshSettings):
     token_audience: str = DEFAULT_AUDIENCE
 
     max_upload_bytes: int = 10 * 1024 * 1024 + 64 * 1024  # image limit plus multipart framing
-    connect_timeout: float = 2.0
-    auth_timeout: float = 15.0
-    ocr_timeout: float = 60.0
     max_attempts: int = 3
+
     ocr_strategy: str = "least_in_flight"
+    ocr_timeout: float = 60.0
+    ocr_attempt_timeout: float = 25.0
+    ocr_max_in_flight: int = 4  # per instance; the node queues the rest itself
+    ocr_slot_wait: float = 30.0
+
     user_strategy: str = "round_robin"
+    auth_timeout: float = 15.0
+    auth_attempt_timeout: float = 6.0
+    user_max_in_flight: int = 32
+    user_slot_wait: float = 5.0
+
     eject_after_failures: int = 2
     eject_seconds: float = 10.0
-    max_connections: int = 200
+    max_waiters: int = 1024
+    max_connections: int = 256
+
+    rate_per_user: float = 20.0  # requests a second, token bucket; 0 turns it off
+    burst_per_user: float = 100.0
+    rate_per_client: float = 10.0  # open routes (register, login) per client address
+    burst_per_client: float = 30.0

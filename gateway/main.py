@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway.config import GatewaySettings
+from gateway.metrics import GatewayMetrics
 from gateway.routes import router
 from gateway.state import Gateway
 from mesh.errors import install_error_handlers
@@ -30,7 +31,7 @@ def create_app(
             max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
         )
         async with httpx.AsyncClient(limits=limits, transport=transport, trust_env=False) as client:
-            gateway = Gateway(settings, client)
+            gateway = Gateway(settings, client, GatewayMetrics(metrics.registry))
             app.state.gateway = gateway
             if registry is not None:
                 for service in gateway.pools:
@@ -41,7 +42,7 @@ def create_app(
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
-    install_observability(app, "ocr-gateway", readiness)
+    metrics = install_observability(app, "ocr-gateway", readiness)
     app.include_router(router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.balancer import Endpoint, Pool
+from gateway.metrics import GatewayMetrics
 from mesh.errors import ServiceUnavailable, UpstreamTimeout
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,8 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-_RETRYABLE = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.RemoteProtocolError,
-    httpx.ReadError,
-    httpx.WriteError,
-)
+# Failures where the request surely did not complete upstream, or the connection broke.
+_RETRYABLE = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,16 @@ class Upstream:
     served_by: str
 
 
+@dataclass(frozen=True)
+class Route:
+    """How one kind of call is sent: its deadline, attempts and wait for a free slot."""
+
+    timeout: float
+    attempt_timeout: float
+    max_attempts: int = 3
+    slot_wait: float = 10.0
+
+
 def forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
 
@@ -56,33 +62,32 @@ def forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class Forwarder:
     """Sends requests through one shared, pooled HTTP client."""
 
-    def __init__(self, client: httpx.AsyncClient, max_attempts: int = 3) -> None:
+    def __init__(self, client: httpx.AsyncClient, metrics: GatewayMetrics) -> None:
         self._client = client
-        self._max_attempts = max_attempts
+        self._metrics = metrics
 
     async def send(
-        self,
-        pool: Pool,
-        method: str,
-        path: str,
-        *,
-        headers: list[tuple[str, str]],
-        body: bytes = b"",
-        timeout: float,
+        self, pool: Pool, route: Route, method: str, path: str, headers: list[tuple[str, str]], body: bytes
     ) -> Upstream:
-        """Try up to max_attempts distinct instances within one total deadline."""
-        deadline = time.monotonic() + timeout
+        """Try up to max_attempts distinct instances within the route's total deadline."""
+        deadline = time.monotonic() + route.timeout
         tried: set[str] = set()
         last_error = "no instance answered"
-        for _ in range(self._max_attempts):
-            endpoint = pool.choose(exclude=tried)
-            if endpoint is None:
-                break
-            tried.add(endpoint.address)
+        for attempt in range(route.max_attempts):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise UpstreamTimeout(f"{pool.service} did not answer in {timeout:.0f} s")
-            result = await self._attempt(pool, endpoint, method, path, headers, body, remaining)
+                raise UpstreamTimeout(f"{pool.service} did not answer within {route.timeout:.0f} s")
+            endpoint = await pool.acquire(tried, min(route.slot_wait, remaining))
+            if endpoint is None:
+                break
+            if attempt:
+                self._metrics.retries.labels(pool.service).inc()
+            tried.add(endpoint.address)
+            try:
+                timeout = min(route.attempt_timeout, deadline - time.monotonic())
+                result = await self._attempt(pool, endpoint, method, path, headers, body, timeout)
+            finally:
+                await pool.release(endpoint)
             if isinstance(result, Upstream):
                 return result
             last_error = result
@@ -98,6 +103,12 @@ class Forwarder:
             retry_after=2,
         )
 
+    def _failed(self, pool: Pool, endpoint: Endpoint, outcome: str) -> None:
+        self._metrics.upstream.labels(pool.service, endpoint.address, outcome).inc()
+        if pool.failed(endpoint):
+            self._metrics.ejections.labels(pool.service, endpoint.address).inc()
+            log.warning("ejected %s at %s after repeated failures", pool.service, endpoint.address)
+
     async def _attempt(
         self,
         pool: Pool,
@@ -110,7 +121,7 @@ class Forwarder:
     ) -> Upstream | str:
         """One try: an Upstream, or a reason string when another instance should be tried."""
         url = f"http://{endpoint.address}{path}"
-        endpoint.in_flight += 1
+        started = time.perf_counter()
         try:
             response = await self._client.request(
                 method,
@@ -119,21 +130,21 @@ class Forwarder:
                 content=body,
                 timeout=httpx.Timeout(timeout, connect=min(2.0, timeout)),
             )
-        except httpx.TimeoutException as exc:
-            pool.failed(endpoint)
-            if isinstance(exc, httpx.ConnectTimeout):
-                return f"connect timeout to {endpoint.address}"
-            raise UpstreamTimeout(f"{pool.service} did not answer in time") from exc
+        except httpx.TimeoutException:
+            self._failed(pool, endpoint, "timeout")
+            log.warning("%s at %s timed out; trying another", pool.service, endpoint.address)
+            return f"timeout at {endpoint.address}"
         except _RETRYABLE as exc:
-            pool.failed(endpoint)
+            self._failed(pool, endpoint, "error")
             log.warning(
                 "%s at %s failed: %s; trying another", pool.service, endpoint.address, type(exc).__name__
             )
             return f"{type(exc).__name__} from {endpoint.address}"
-        finally:
-            endpoint.in_flight -= 1
+        self._metrics.latency.labels(pool.service).observe(time.perf_counter() - started)
         if response.status_code == 503:
+            self._metrics.upstream.labels(pool.service, endpoint.address, "busy").inc()
             return f"{endpoint.address} is overloaded"
+        self._metrics.upstream.labels(pool.service, endpoint.address, str(response.status_code)).inc()
         pool.succeeded(endpoint)
         return Upstream(
             response.status_code, list(response.headers.multi_items()), response.content, endpoint.address

@@ -29,7 +29,15 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 async def current_user(
     gateway: GatewayDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    return await gateway.verifier.verify(bearer_token(authorization))
+    """The verified caller; also spends one token of their rate limit."""
+    principal = await gateway.verifier.verify(bearer_token(authorization))
+    gateway.user_limits.take(principal.user_id)
+    return principal
+
+
+def client_limit(request: Request, gateway: GatewayDep) -> None:
+    """Rate limit for the open routes, by client address."""
+    gateway.client_limits.take(request.client.host if request.client else "unknown")
 
 
 UserDep = Annotated[Principal, Depends(current_user)]
@@ -64,14 +72,14 @@ def _answer(up: Upstream, served_by: bool = False) -> Response:
     return Response(up.content, status_code=up.status, headers=headers)
 
 
-@router.post("/auth/register")
+@router.post("/auth/register", dependencies=[Depends(client_limit)])
 async def register(request: Request, gateway: GatewayDep) -> Response:
     body = await read_body(request, AUTH_BODY_LIMIT)
     up = await gateway.call_users(request.method, "/auth/register", _headers(request, "content-type"), body)
     return _answer(up)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", dependencies=[Depends(client_limit)])
 async def login(request: Request, gateway: GatewayDep) -> Response:
     body = await read_body(request, AUTH_BODY_LIMIT)
     up = await gateway.call_users(request.method, "/auth/login", _headers(request, "content-type"), body)

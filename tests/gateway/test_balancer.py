@@ -89,3 +89,29 @@ def test_update_keeps_stats_of_instances_that_stay() -> None:
     pool.succeeded(pool.endpoints()[0])
     pool.update(_instances(1, 1, 1))
     assert [e.served for e in pool.endpoints()] == [1, 0, 0]
+
+
+async def test_in_flight_cap_waits_for_a_free_slot_then_gives_up_with_503() -> None:
+    import asyncio
+
+    from mesh.errors import ServiceUnavailable
+
+    pool = Pool("s", "round_robin", max_in_flight=1)
+    pool.update(_instances(1))
+    first = await pool.acquire(set(), wait=1)
+    assert first is not None
+    waiter = asyncio.create_task(pool.acquire(set(), wait=5))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    await pool.release(first)
+    second = await asyncio.wait_for(waiter, 1)
+    assert second is first and second.in_flight == 1
+    with pytest.raises(ServiceUnavailable) as caught:
+        await pool.acquire(set(), wait=0.05)
+    assert caught.value.code == "overloaded" and caught.value.retry_after
+
+
+async def test_acquire_returns_none_when_every_instance_was_tried() -> None:
+    pool = Pool("s", "round_robin", max_in_flight=1)
+    pool.update(_instances(1))
+    assert await pool.acquire({"127.0.0.1:9000"}, wait=1) is None
