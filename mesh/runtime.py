@@ -107,6 +107,14 @@ async def run_service(
         sock.close()
 
 
+def _reclaim_stop_signals(stop: asyncio.Event) -> None:
+    """Install our stop handlers again: native libraries loaded during start-up (Paddle's
+    failure handler) take SIGTERM over and would abort without deregistering or draining."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
 async def _register_when_ready(
     app: FastAPI,
     server: uvicorn.Server,
@@ -129,6 +137,7 @@ async def _register_when_ready(
         await asyncio.sleep(0.05)
     if stop.is_set() or serving.done() or registry is None:
         return False
+    _reclaim_stop_signals(stop)
     meta = base_metadata(settings) | (metadata(app) if metadata else {})
     await registry.register(service, settings.advertised_host, port, meta)
     log.info("%s ready on %s:%s", service, settings.advertised_host, port)

@@ -1,0 +1,1 @@
+"""OCR node: PaddleOCR engine behind input validation and a bounded queue."""

@@ -1,0 +1,52 @@
+"""HTTP routes of the OCR node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from mesh.observability import request_id_of
+from ocr_service.config import OcrSettings
+from ocr_service.schemas import OcrResponse
+from ocr_service.service import OcrService
+from ocr_service.upload import read_form_file
+
+router = APIRouter(tags=["ocr"])
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["image"],
+                    "properties": {"image": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+def instance_of(request: Request) -> str:
+    """host:port of this node as other services reach it."""
+    settings: OcrSettings = request.app.state.settings
+    server = request.scope.get("server") or (settings.host, settings.port)
+    return f"{request.app.state.advertised_host}:{server[1]}"
+
+
+@router.post("/ocr", response_model=OcrResponse, openapi_extra=_UPLOAD_SCHEMA)
+async def ocr(request: Request) -> OcrResponse:
+    """Recognise the text (and QR codes) in the uploaded image, field `image`."""
+    service: OcrService = request.app.state.ocr
+    with service.admit() as started:
+        data = await read_form_file(request, "image", service.settings.max_upload_bytes)
+        result = await service.recognize(data, started)
+    return OcrResponse.build(
+        result,
+        request_id=request_id_of(request),
+        engine=service.engine.name,
+        instance=instance_of(request),
+    )

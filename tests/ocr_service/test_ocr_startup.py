@@ -1,0 +1,46 @@
+"""Start-up paths that do not need the shared Paddle node."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from ocr_service.config import OcrSettings
+from ocr_service.main import create_app, instance_metadata
+from tests.support import render_lines
+
+
+def wait_for_state(client: TestClient, *states: str) -> dict[str, object]:
+    deadline = time.monotonic() + 300
+    while True:
+        body: dict[str, object] = client.get("/health").json()
+        if body["status"] in states:
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+
+
+def test_missing_models_fail_readiness_naming_the_path(tmp_path: Path) -> None:
+    settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, models_dir=tmp_path / "nowhere")
+    with TestClient(create_app(settings)) as client:
+        body = wait_for_state(client, "failed", "ready")
+        assert body["status"] == "failed"
+        assert str(tmp_path / "nowhere" / "ch_PP-OCRv4_det_infer") in str(body["detail"])
+        response = client.post("/ocr", files={"image": ("a.png", b"x")})
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "starting"
+
+
+def test_rapidocr_engine_reads_a_line(tmp_path: Path) -> None:
+    settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, engine="rapidocr")
+    app = create_app(settings)
+    assert instance_metadata(app) == {"engine": "rapidocr", "cpu_threads": "1"}
+    with TestClient(app) as client:
+        assert wait_for_state(client, "ready", "failed")["status"] == "ready"
+        response = client.post("/ocr", files={"image": ("a.png", render_lines(["Hello Mesh 42"]))})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["engine"] == "rapidocr"
+        assert body["text"].replace(" ", "") == "HelloMesh42"
