@@ -36,7 +36,7 @@ class RunningMesh:
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMesh]:
     data_dir: Path = tmp_path_factory.mktemp("mesh-data")
     os.environ["OCR_MESH_DATA_DIR"] = str(data_dir)
-    nacos_port = free_base_port(18848, (0, 1000, 2000))
+    nacos_port = free_base_port(18848, (-1000, 0, 1000, 1001, 2000))
     gateway_port = free_base_port(18080)
     launcher = Launcher(data_dir, nacos_port=nacos_port)
     launcher.up(ocr=2, users=1, gateway_port=gateway_port)
