@@ -59,14 +59,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _headers(request: Request, *names: str) -> list[tuple[str, str]]:
+    """The named request headers, the request ID, and the client address as the gateway saw it.
+
+    The gateway is the edge: an X-Forwarded-For sent by a client is dropped, never passed on.
+    """
     wanted = [(n, request.headers[n]) for n in names if n in request.headers]
-    return [*forwardable(wanted), (REQUEST_ID_HEADER, request_id_of(request))]
+    client = request.client.host if request.client else "unknown"
+    return [*forwardable(wanted), (REQUEST_ID_HEADER, request_id_of(request)), ("X-Forwarded-For", client)]
 
 
 def _answer(up: Upstream, served_by: bool = False) -> Response:
-    headers = {
-        k: v for k, v in forwardable(up.headers) if k.lower() not in ("x-request-id", "date", "server")
-    }
+    own = ("x-request-id", "x-served-by", "date", "server")
+    headers = {k: v for k, v in forwardable(up.headers) if k.lower() not in own}
     if served_by:
         headers["X-Served-By"] = up.served_by
     return Response(up.content, status_code=up.status, headers=headers)

@@ -139,7 +139,7 @@ async def _register_when_ready(
         return False
     _reclaim_stop_signals(stop)
     meta = base_metadata(settings) | (metadata(app) if metadata else {})
-    await registry.register(service, settings.advertised_host, port, meta)
+    await registry.register(service, settings.advertised_host, port, meta, settings.weight)
     log.info("%s ready on %s:%s", service, settings.advertised_host, port)
     return True
 

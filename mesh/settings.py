@@ -21,6 +21,7 @@ class MeshSettings(BaseSettings):
     port: int = 0
     advertise_host: str | None = None
     version: str = "0.1.0"
+    weight: float = 1.0  # Nacos weight of this instance (weighted strategies use it)
     log_level: str = "INFO"
 
     nacos_addr: str = "127.0.0.1:8848"

@@ -133,7 +133,7 @@ class Launcher:
         graceful = True if pid is None else stop_pid(pid)
         (self.run_dir / f"{proc.service}-{proc.port}.pid").unlink(missing_ok=True)
         state = self._load()
-        state["procs"] = [p for p in self.procs() if (p.service, p.port) != (proc.service, proc.port)]
+        state["procs"] = [asdict(p) for p in self.procs() if (p.service, p.port) != (proc.service, proc.port)]
         self._save(state)
         return graceful
 
