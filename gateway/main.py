@@ -39,6 +39,7 @@ def create_app(
             readiness.set("ready")
             yield
             readiness.set("stopping")
+            await gateway.directory.close()
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)

@@ -97,6 +97,8 @@ class Forwarder:
                 code="no_instance",
                 retry_after=2,
             )
+        if last_error.startswith("timeout"):
+            raise UpstreamTimeout(f"{pool.service} did not answer in time ({last_error})")
         raise ServiceUnavailable(
             f"{pool.service} is unavailable ({last_error}); try again shortly",
             code="upstream_unavailable",

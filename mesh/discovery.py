@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -18,6 +20,7 @@ class ServiceDirectory:
     def __init__(self) -> None:
         self._instances: dict[str, list[ServiceInstance]] = {}
         self._hooks: list[ChangeHook] = []
+        self._watchdog: asyncio.Task[None] | None = None
 
     def on_change(self, hook: ChangeHook) -> None:
         self._hooks.append(hook)
@@ -43,3 +46,27 @@ class ServiceDirectory:
         self._instances.setdefault(service, [])
         await registry.subscribe(service, self.replace)
         self.replace(service, await registry.instances(service))
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._bridge_outages(registry))
+
+    async def _bridge_outages(self, registry: NacosRegistry, interval: float = 1.0) -> None:
+        """While the push stream is down, refresh from Nacos' HTTP API once a second.
+
+        The last known lists stay in use throughout; this only makes instances that joined
+        while the gRPC client was still reconnecting visible as soon as Nacos answers again.
+        """
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                if await registry.healthy():
+                    continue
+                for service in self.services():
+                    fresh = await registry.instances_over_http(service)
+                    if fresh:  # like the SDK, never replace a list with an empty one
+                        self.replace(service, fresh)
+
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from v2.nacos import (
     ClientConfigBuilder,
     DeregisterInstanceParam,
@@ -63,10 +65,15 @@ def _to_instance(service: str, raw: Any) -> ServiceInstance:
 class NacosRegistry:
     """A connected Nacos naming client for one process (built once at start-up)."""
 
-    def __init__(self, naming: NacosNamingService, group: str) -> None:
+    def __init__(self, naming: NacosNamingService, settings: MeshSettings) -> None:
         self._naming = naming
-        self._group = group
+        self._group = settings.nacos_group
+        self._settings = settings
         self._registered: list[RegisterInstanceParam] = []
+        self._http = httpx.AsyncClient(
+            base_url=f"http://{settings.nacos_addr}", timeout=httpx.Timeout(2.0), trust_env=False
+        )
+        self._http_token: tuple[str, float] | None = None
 
     @classmethod
     async def connect(cls, settings: MeshSettings, *, timeout: float = 10.0) -> NacosRegistry:
@@ -89,7 +96,7 @@ class NacosRegistry:
             )
         except Exception as exc:  # the SDK raises bare Exceptions and NacosException
             raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {exc}") from exc
-        return cls(naming, settings.nacos_group)
+        return cls(naming, settings)
 
     async def register(
         self, service: str, host: str, port: int, metadata: dict[str, str], weight: float = 1.0
@@ -146,9 +153,43 @@ class NacosRegistry:
         )
 
     async def healthy(self) -> bool:
+        """Whether the gRPC push connection to Nacos is up."""
         return bool(await self._naming.server_health())
 
+    async def instances_over_http(self, service: str) -> list[ServiceInstance]:
+        """The instance list from the HTTP open API: the fallback while the push stream is down."""
+        params = {"serviceName": service, "groupName": self._group, "accessToken": await self._token()}
+        if self._settings.nacos_namespace != "public":
+            params["namespaceId"] = self._settings.nacos_namespace
+        r = await self._http.get("/nacos/v1/ns/instance/list", params=params)
+        r.raise_for_status()
+        return [
+            ServiceInstance(
+                service=service,
+                host=str(h["ip"]),
+                port=int(h["port"]),
+                weight=float(h.get("weight", 1.0)),
+                healthy=bool(h.get("healthy", True)),
+                enabled=bool(h.get("enabled", True)),
+                metadata={str(k): str(v) for k, v in (h.get("metadata") or {}).items()},
+            )
+            for h in r.json().get("hosts", [])
+        ]
+
+    async def _token(self) -> str:
+        if self._http_token and self._http_token[1] > time.monotonic():
+            return self._http_token[0]
+        username, password = self._settings.nacos_credentials()
+        if not password:
+            return ""
+        r = await self._http.post("/nacos/v1/auth/login", data={"username": username, "password": password})
+        r.raise_for_status()
+        body = r.json()
+        self._http_token = (str(body["accessToken"]), time.monotonic() + float(body.get("tokenTtl", 600)) / 2)
+        return self._http_token[0]
+
     async def close(self) -> None:
+        await self._http.aclose()
         try:
             await self._naming.shutdown()
         except Exception:

@@ -39,8 +39,9 @@ def render_lines(lines: list[str], size: int = 36, fmt: str = "PNG") -> bytes:
 def free_base_port(start: int, span: tuple[int, ...] = (0,), host: str = "127.0.0.1") -> int:
     """The first port p from start with p+offset free for every offset in span."""
     port = start
+    step = 1 if span == (0,) else 10  # multi-port servers: keep bases apart so spans never overlap
     while port < 60000:
         if all(port_free(host, port + off) for off in span):
             return port
-        port += 1
+        port += step
     raise RuntimeError("no free port")

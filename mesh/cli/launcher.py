@@ -15,6 +15,7 @@ from mesh.cli.nacos import DEFAULT_KIND, NacosServer
 from mesh.cli.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
 
 MODULES = {"user-service": "user_service", "ocr-service": "ocr_service", "ocr-gateway": "gateway"}
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_PORTS = {"user-service": 8001, "ocr-service": 8101, "ocr-gateway": 8080}
 
 
@@ -64,17 +65,25 @@ class Launcher:
         )
         return env
 
-    def start_service(self, service: str, port: int | None = None) -> Proc:
+    def start_service(
+        self,
+        service: str,
+        port: int | None = None,
+        *,
+        module: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> Proc:
         """Start one instance on the given port, or on the next free one for its service."""
         taken = {p.port for p in self.procs()}
         if port is None:
-            port = next_free_port(self.host, BASE_PORTS[service], taken)
+            port = next_free_port(self.host, BASE_PORTS.get(service, 8201), taken)
         elif not port_free(self.host, port):
             raise LaunchError(f"port {port} on {self.host} is already in use; {service} cannot start there")
         log = self.run_dir / "logs" / f"{service}-{port}.log"
         pid_file = self.run_dir / f"{service}-{port}.pid"
-        args = [sys.executable, "-m", MODULES[service]]
-        popen = spawn(args, log=log, pid_file=pid_file, env=self._env(service, port))
+        args = [sys.executable, "-m", module or MODULES[service]]
+        env = self._env(service, port) | (extra_env or {})
+        popen = spawn(args, log=log, pid_file=pid_file, env=env, cwd=REPO_ROOT)
         proc = Proc(service, port, popen.pid, str(log))
         state = self._load()
         procs = state["procs"]
