@@ -1,0 +1,79 @@
+"""docker/Dockerfile: one stage per service, slim Python 3.11, non-root, models checked at build."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.deploy.deployfiles import (
+    MESH_SERVICES,
+    ROOT,
+    load_compose,
+    module_entry_exists,
+    module_of,
+    parse_dockerfile,
+)
+
+STAGES = parse_dockerfile()
+
+
+def test_targets_exist_on_a_slim_python_311_base() -> None:
+    for name in MESH_SERVICES:
+        assert name in STAGES, f"no target {name}"
+        assert STAGES[name].base.startswith("python:3.11-slim"), STAGES[name].base
+
+
+@pytest.mark.parametrize("target", sorted(MESH_SERVICES))
+def test_entry_command_is_a_module_of_this_project(target: str) -> None:
+    stage = STAGES[target]
+    assert stage.entrypoint is None, "plain CMD: the app is PID 1 and gets SIGTERM itself"
+    assert stage.cmd is not None
+    module = module_of(stage.cmd)
+    assert module is not None, stage.cmd
+    assert module_entry_exists(module), f"`python -m {module}` has no {module}/__main__.py"
+    # compose runs the very same command
+    assert load_compose()["services"][target]["command"] == stage.cmd
+
+
+@pytest.mark.parametrize("target", sorted(MESH_SERVICES))
+def test_runs_as_non_root_and_binds_all_interfaces(target: str) -> None:
+    stage = STAGES[target]
+    assert stage.user is not None and stage.user.split(":")[0] not in ("0", "root")
+    assert stage.user.split(":")[0].isdigit(), "numeric USER, so runAsNonRoot can verify it"
+    assert stage.env["OCR_MESH_HOST"] == "0.0.0.0"
+    assert stage.env["OCR_MESH_PORT"] == str(MESH_SERVICES[target])
+    assert MESH_SERVICES[target] in stage.expose
+
+
+@pytest.mark.parametrize("target", sorted(MESH_SERVICES))
+def test_healthcheck_uses_python_against_health(target: str) -> None:
+    hc = STAGES[target].healthcheck
+    assert hc is not None and '"python", "/app/bin/healthcheck.py"' in hc
+    script = (ROOT / "docker" / "healthcheck.py").read_text()
+    assert "/health" in script and "OCR_MESH_PORT" in script
+
+
+def test_models_are_checked_at_build_time_and_never_downloaded() -> None:
+    runs = " ".join(STAGES["runtime"].runs)
+    assert "model_paths()" in runs and "inference.pd" in runs
+    assert "import cv2, paddle" in runs  # native libraries present in the final image
+
+
+def test_build_time_model_check_passes_here() -> None:
+    """The exact `RUN python -c ...` of the Dockerfile, run in this environment."""
+    (check,) = [r for r in STAGES["runtime"].runs if "model_paths()" in r]
+    assert check.startswith('python -c "') and check.endswith('"')
+    code = check[len('python -c "') : -1]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("model ok:") == 3
+
+
+def test_dependency_install_uses_the_pinned_project_list() -> None:
+    runs = " ".join(STAGES["build"].runs)
+    assert "pyproject.toml" in runs and "pip install -r /tmp/requirements.txt" in runs
+    assert "pip install --no-deps ." in runs
