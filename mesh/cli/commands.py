@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from mesh.cli.launcher import Launcher
-from mesh.cli.nacos import DEFAULT_KIND
 
 
 def launcher_from_env() -> Launcher:
@@ -18,7 +17,6 @@ def launcher_from_env() -> Launcher:
     return Launcher(
         Path(os.environ.get("OCR_MESH_DATA_DIR", ".data")),
         nacos_port=int(os.environ.get("OCR_MESH_NACOS_PORT", "8848")),
-        nacos_kind=os.environ.get("OCR_MESH_NACOS_KIND", DEFAULT_KIND),
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from mesh.cli.nacos import DEFAULT_KIND, NacosServer
+from mesh.cli.nacos import NacosServer, default_kind
 from mesh.cli.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
 
 MODULES = {"user-service": "user_service", "ocr-service": "ocr_service", "ocr-gateway": "gateway"}
@@ -31,11 +31,11 @@ class Launcher:
     """Starts and stops the processes of one mesh on this machine; state in <data>/run/."""
 
     def __init__(
-        self, data_dir: Path, host: str = "127.0.0.1", nacos_port: int = 8848, nacos_kind: str = DEFAULT_KIND
+        self, data_dir: Path, host: str = "127.0.0.1", nacos_port: int = 8848, nacos_kind: str | None = None
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
-        self.nacos = NacosServer(self.data_dir, host, nacos_port, nacos_kind)
+        self.nacos = NacosServer(self.data_dir, host, nacos_port, nacos_kind or default_kind())
         self.run_dir = self.data_dir / "run"
         self.state_file = self.run_dir / "mesh.json"
 

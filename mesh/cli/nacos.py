@@ -24,6 +24,11 @@ from mesh.settings import NACOS_CREDENTIALS_FILE
 DEFAULT_KIND = "java"
 
 
+def default_kind() -> str:
+    """OCR_MESH_NACOS_KIND if set, else the default server."""
+    return os.environ.get("OCR_MESH_NACOS_KIND", DEFAULT_KIND)
+
+
 def _new_credentials() -> dict[str, str]:
     return {
         "username": "nacos",

@@ -48,7 +48,7 @@ class RNacos:
 
     name = "rnacos"
     version = RNACOS_VERSION
-    readiness_path = "/nacos/v1/console/health/readiness"
+    readiness_path = "/health"  # open even with auth on (the console readiness URL needs a token)
 
     @property
     def binary(self) -> Path:
