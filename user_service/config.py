@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from mesh.settings import MeshSettings
 from mesh.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 
 class UserSettings(MeshSettings):
     port: int = 8001
-    database_url: str | None = None
+    database_url: str | None = None  # e.g. postgresql+psycopg://user:pw@host/db; default: SQLite file
     token_issuer: str = DEFAULT_ISSUER
     token_audience: str = DEFAULT_AUDIENCE
     token_ttl_seconds: int = 3600
+    key_rotation_days: float = 30.0  # at start-up, a signing key older than this is replaced; 0: never
+
+    # Brute-force defence: failed logins per key within a fixed window, kept in the database.
+    login_window_seconds: float = 600.0
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_address: int = 50
+    # Peers whose X-Forwarded-For is believed (addresses or networks): the gateway.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
 
     @property
     def db_url(self) -> str:
@@ -19,3 +29,8 @@ class UserSettings(MeshSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'users.db').resolve()}"
+
+    @property
+    def key_retention_seconds(self) -> float:
+        """How long a replaced key stays published: the longest a token it signed can live, plus skew."""
+        return self.token_ttl_seconds + 300.0

@@ -1,15 +1,21 @@
-"""Engine and per-request sessions."""
+"""Engine, schema migrations at start-up, and per-request sessions."""
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
+from alembic import command
+from alembic.config import Config
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from user_service.models import Base
+MIGRATIONS = Path(__file__).with_name("migrations")
+_PG_MIGRATION_LOCK = 0x6F63_726D_6573_68  # "ocrmesh": one advisory lock id for every instance
 
 
 def make_engine(url: str) -> Engine:
@@ -27,8 +33,43 @@ def make_engine(url: str) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
     return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Run the Alembic migrations up to head; safe when several instances start at once.
+
+    Migrations only add: no revision drops a table that holds accounts. Instances serialise on a
+    file lock beside the SQLite file, or on a transaction-scoped advisory lock in PostgreSQL.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with _sqlite_file_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database is at, None before any migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    path = Path(f"{database}.migrate-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def get_session(request: Request) -> Iterator[Session]:

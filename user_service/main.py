@@ -2,41 +2,59 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from mesh.errors import install_error_handlers
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.tokens import TokenVerifier
 from user_service.config import UserSettings
-from user_service.db import make_engine
-from user_service.keys import KeyRing
+from user_service.db import make_engine, upgrade
+from user_service.keys import KeyRing, KeyStore
+from user_service.throttle import Clock, Limits, LoginThrottle, parse_networks
 from user_service.views import router
 
 
-def create_app(settings: UserSettings, registry: NacosRegistry | None = None) -> FastAPI:
+def load_keys(settings: UserSettings) -> KeyStore:
+    """The signing keys, the first made on first start, one older than key_rotation_days replaced."""
+    days = settings.key_rotation_days
+    folder = settings.data_dir / "keys"
+    ring = KeyRing.load_or_create(
+        folder, rotate_after=days * 86400 if days > 0 else None, retain=settings.key_retention_seconds
+    )
+    return KeyStore(folder, ring)
+
+
+def create_app(
+    settings: UserSettings, registry: NacosRegistry | None = None, *, clock: Clock = time.time
+) -> FastAPI:
+    """The app; `clock` drives the login throttle's windows (tests pass their own)."""
     readiness = Readiness()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.db_url)
-        keys = KeyRing.load_or_create(settings.data_dir / "keys")
+        await run_in_threadpool(upgrade, engine)
+        keys = await run_in_threadpool(load_keys, settings)
 
         async def own_jwks() -> dict[str, Any]:
-            return keys.jwks()
+            return keys.ring.jwks()
 
         app.state.sessions = sessionmaker(engine, expire_on_commit=False)
         app.state.keys = keys
+        app.state.throttle = LoginThrottle(Limits.from_settings(settings), clock)
         app.state.verifier = TokenVerifier(
             own_jwks, issuer=settings.token_issuer, audience=settings.token_audience
         )
-        app.state.verifier.load_jwks(keys.jwks())
+        app.state.verifier.load_jwks(keys.ring.jwks())
         readiness.set("ready")
         yield
         readiness.set("stopping")
@@ -44,6 +62,7 @@ def create_app(settings: UserSettings, registry: NacosRegistry | None = None) ->
 
     app = FastAPI(title="OCR Mesh user service", version=settings.version, lifespan=lifespan)
     app.state.settings = settings
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_observability(app, "user-service", readiness)
     app.include_router(router)

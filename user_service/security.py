@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 from passlib.context import CryptContext
 
@@ -21,22 +22,35 @@ PASSWORDS = CryptContext(
 _DUMMY_HASH = PASSWORDS.hash("not-a-real-password-just-for-timing")
 
 _USERNAME = re.compile(r"^[\w.-]{3,32}$")
-_COMMON = frozenset(
-    """123456 12345678 123456789 1234567890 password password1 password123 qwerty qwerty123
-    qwertyuiop 11111111 00000000 12341234 abc12345 abcd1234 iloveyou admin123 welcome1
-    letmein1 passw0rd 1q2w3e4r 1qaz2wsx zaq12wsx sunshine princess football baseball
-    dragon123 monkey123 88888888 66666666 a1234567 aa123456 woaini1314 qq123456""".split()
-)
+
+
+def _load_common() -> frozenset[str]:
+    """The well-known passwords refused at registration, from the text file beside this module."""
+    text = (Path(__file__).with_name("common_passwords.txt")).read_text(encoding="utf-8")
+    lines = (line.strip().casefold() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+_COMMON = _load_common()
 
 
 def normalise_username(raw: str) -> tuple[str, str]:
     """NFKC-normalised display name and its case-folded key for uniqueness."""
     name = unicodedata.normalize("NFKC", raw).strip()
-    if not _USERNAME.match(name):
+    key = name.casefold()
+    if not _USERNAME.match(name) or len(key) > 64:  # a few letters case-fold to three ("ΐ")
         raise ValidationFailed(
             "username must be 3–32 letters, digits, '_', '.' or '-'", code="invalid_username"
         )
-    return name, name.casefold()
+    return name, key
+
+
+def lookup_key(raw: str) -> str | None:
+    """The uniqueness key of a login name, None when it cannot be a valid name."""
+    try:
+        return normalise_username(raw)[1]
+    except ValidationFailed:
+        return None
 
 
 def check_password(password: str, username: str) -> None:

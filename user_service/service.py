@@ -1,4 +1,4 @@
-"""Account logic: register, authenticate, issue tokens."""
+"""Account logic: register, log in (throttled), issue tokens."""
 
 from __future__ import annotations
 
@@ -13,10 +13,18 @@ from mesh.errors import Conflict, NotFound, Unauthorized
 from user_service.config import UserSettings
 from user_service.keys import KeyRing
 from user_service.models import User
-from user_service.security import check_password, hash_password, normalise_username, verify_password
+from user_service.security import (
+    check_password,
+    hash_password,
+    lookup_key,
+    normalise_username,
+    verify_password,
+)
+from user_service.throttle import LoginThrottle
 
 
 def register(session: Session, username: str, password: str) -> User:
+    """Create an account; the unique index on username_key decides between racing registrations."""
     name, key = normalise_username(username)
     check_password(password, name)
     user = User(username=name, username_key=key, password_hash=hash_password(password))
@@ -30,24 +38,33 @@ def register(session: Session, username: str, password: str) -> User:
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """The user for these credentials; the same error for unknown name and wrong password."""
+def login(session: Session, throttle: LoginThrottle, username: str, password: str, address: str) -> User:
+    """Authenticate behind the brute-force throttle: a locked-out name or address gets 429 first."""
+    key = lookup_key(username)
+    attempt = throttle.begin(session, key, username, address)
     try:
-        _, key = normalise_username(username)
-        user = session.scalar(select(User).where(User.username_key == key))
-    except Exception:
-        user = None
+        user = authenticate(session, key, password)
+    except Unauthorized:
+        attempt.failed()
+        raise
+    attempt.succeeded()
+    return user
+
+
+def authenticate(session: Session, key: str | None, password: str) -> User:
+    """The user for these credentials; the same error, after the same hash work, for unknown and wrong."""
+    user = session.scalar(select(User).where(User.username_key == key)) if key is not None else None
     ok, new_hash = verify_password(password, user.password_hash if user else None)
     if user is None or not ok:
         raise Unauthorized("wrong username or password", code="invalid_credentials")
-    if new_hash:
+    if new_hash:  # stored with older hash parameters: upgrade it now that we know the password
         user.password_hash = new_hash
         session.commit()
     return user
 
 
 def get_user(session: Session, user_id: str) -> User:
-    user = session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = session.get(User, int(user_id)) if user_id.isdecimal() else None
     if user is None:
         raise NotFound("this account no longer exists", code="user_not_found")
     return user

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from mesh.tokens import TokenVerifier, bearer_token
 from user_service import service
 from user_service.db import SessionDep
+from user_service.deps import ClientAddressDep, KeysDep, SettingsDep, ThrottleDep
 from user_service.schemas import Credentials, TokenOut, UserOut
 
 router = APIRouter()
@@ -21,9 +22,16 @@ def register(body: Credentials, session: SessionDep) -> Any:
 
 
 @router.post("/auth/login", response_model=TokenOut)
-def login(body: Credentials, session: SessionDep, request: Request) -> TokenOut:
-    user = service.authenticate(session, body.username, body.password)
-    token, ttl = service.issue_token(request.app.state.keys, request.app.state.settings, user)
+def login(
+    body: Credentials,
+    session: SessionDep,
+    throttle: ThrottleDep,
+    address: ClientAddressDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    user = service.login(session, throttle, body.username, body.password, address)
+    token, ttl = service.issue_token(keys.ring, settings, user)
     return TokenOut(access_token=token, expires_in=ttl)
 
 
@@ -37,5 +45,5 @@ async def me(
 
 
 @router.get("/.well-known/jwks.json")
-def jwks(request: Request) -> dict[str, Any]:
-    return dict(request.app.state.keys.jwks())
+def jwks(keys: KeysDep) -> dict[str, Any]:
+    return keys.ring.jwks()

@@ -14,6 +14,7 @@ from mesh.cli.procs import LaunchError
 
 COMMAND_MODULES = (
     "mesh.cli.commands",
+    "user_service.cli",
     "ocr_service.evaluate.cli",
     "loadtest.cli",
 )
