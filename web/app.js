@@ -379,6 +379,7 @@
     state.file = file;
     state.fileName = fileName;
     state.objectUrl = URL.createObjectURL(file);
+    el.preview.classList.remove("is-broken");
     el.previewImg.src = state.objectUrl;
     el.previewImg.alt = t("upload.preview_alt", { name: fileName });
     el.preview.hidden = false;
@@ -396,6 +397,7 @@
     }
     const parts = [state.fileName, formatSize(state.file.size)];
     if (el.previewImg.naturalWidth) parts.push(el.previewImg.naturalWidth + " × " + el.previewImg.naturalHeight);
+    else if (el.preview.classList.contains("is-broken")) parts.push(t("upload.no_preview"));
     el.fileMeta.textContent = parts.join(" · ");
   }
 
@@ -407,6 +409,7 @@
     state.fileName = "";
     el.previewImg.removeAttribute("src");
     el.previewImg.alt = "";
+    el.preview.classList.remove("is-broken");
     el.preview.hidden = true;
     el.dropZone.hidden = false;
     el.fileInput.value = "";
@@ -987,6 +990,7 @@
     renderError();
     renderNotice();
     if (state.file) el.previewImg.alt = t("upload.preview_alt", { name: state.fileName });
+    renderFileMeta();
     if (state.result) renderResult();
     else clearResult();
     renderStatus();
@@ -1066,6 +1070,13 @@
     });
 
     el.previewImg.addEventListener("load", renderFileMeta);
+    // A file the browser cannot draw (damaged, or a format it lacks): no broken-image icon,
+    // say so under the name; the server still decides whether it can read it.
+    el.previewImg.addEventListener("error", () => {
+      if (!state.file || !el.previewImg.getAttribute("src")) return;
+      el.preview.classList.add("is-broken");
+      renderFileMeta();
+    });
     el.startBtn.addEventListener("click", startRecognition);
     el.cancelBtn.addEventListener("click", () => cancelRecognition(false));
     el.reuploadBtn.addEventListener("click", () => {

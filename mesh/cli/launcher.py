@@ -95,7 +95,7 @@ class Launcher:
     def wait_ready(self, procs: list[Proc], timeout: float = 180.0) -> None:
         """Every process answers /health 200 and is listed as healthy in Nacos."""
         for proc in procs:
-            wait_http(f"http://{self.host}:{proc.port}/health", timeout, None, Path(proc.log))
+            wait_http(f"http://{self.host}:{proc.port}/health", timeout, proc.pid, Path(proc.log))
         token = self.nacos.login()
         deadline = time.monotonic() + 30
         for proc in procs:

@@ -95,13 +95,18 @@ def stop_pid(pid: int, timeout: float = 35.0) -> bool:
 
 
 def wait_http(
-    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+    url: str, timeout: float, proc: subprocess.Popen[bytes] | int | None = None, log: Path | None = None
 ) -> None:
-    """Wait for a 200 from url; fail early, with the log's tail, if the process dies."""
+    """Wait for a 200 from url; fail early, with the log's tail, if the process (or pid) dies.
+
+    Checking the process first matters: another program may answer on the same port.
+    """
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         while time.monotonic() < deadline:
-            if proc is not None and proc.poll() is not None:
+            if isinstance(proc, int) and not alive(proc):
+                raise LaunchError(f"process {proc} exited before it was ready{_tail(log)}")
+            if isinstance(proc, subprocess.Popen) and proc.poll() is not None:
                 raise LaunchError(
                     f"process exited with code {proc.returncode} before it was ready{_tail(log)}"
                 )

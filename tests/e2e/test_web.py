@@ -1,0 +1,240 @@
+"""The web page in a real browser (Debian chromium via Playwright) against the real mesh.
+
+Every test drives the page the gateway serves, with the real user service, real Nacos and
+the real PaddleOCR model behind it. The tests also write the screenshots that docs/web.md
+lists (docs/screenshots/, overwritten on each run).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.browser import (
+    chromium,
+    log_in,
+    new_context,
+    open_app,
+    register,
+    screenshot,
+    unique_username,
+)
+from tests.e2e.conftest import RunningMesh
+from tests.support import render_lines
+
+pytestmark = pytest.mark.e2e
+
+LINES = ["OCR Mesh 微服务网关", "光学字符识别 2026", "Hello PaddleOCR"]
+PASSWORD = "Lantern-orbit-2026"
+ACTIVE = re.compile(r"\bis-active\b")
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Browser, mesh: RunningMesh) -> Iterator[Page]:
+    context = new_context(browser, mesh.gateway)
+    pg = context.new_page()
+    crashes: list[str] = []
+    pg.on("pageerror", lambda exc: crashes.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not crashes, f"uncaught errors in the page: {crashes}"
+
+
+@pytest.fixture(scope="module")
+def account(mesh: RunningMesh) -> tuple[str, str]:
+    """A user registered through the API, for tests that start at the login form."""
+    username = unique_username("webuser")
+    with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as c:
+        r = c.post("/api/auth/register", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+    return username, PASSWORD
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rendered multi-line Chinese + English image on disk, as a person would pick it."""
+    path = tmp_path_factory.mktemp("web") / "card.png"
+    path.write_bytes(render_lines(LINES))
+    return path
+
+
+def ocr_addresses(mesh: RunningMesh) -> set[str]:
+    return {f"{mesh.launcher.host}:{p.port}" for p in mesh.launcher.procs() if p.service == "ocr-service"}
+
+
+def recognise(page: Page, image: Path) -> None:
+    """Pick the file, press start, wait for the text and its boxes."""
+    page.set_input_files("#file-input", str(image))
+    expect(page.locator("#preview-img")).to_be_visible()
+    start = page.locator("#start-btn")
+    expect(start).to_be_enabled()
+    start.click()
+    expect(page.locator("#line-list li.line")).to_have_count(len(LINES))
+    expect(page.locator("#start-btn")).to_be_enabled()  # the request has finished
+
+
+def test_register_log_in_recognise_and_copy(page: Page, mesh: RunningMesh, card: Path) -> None:
+    username = unique_username()
+    open_app(page)
+    screenshot(page, "login-zh")
+
+    # Register (the page logs in by itself), log out, and log in again through the form.
+    register(page, username, PASSWORD)
+    page.click("#logout-btn")
+    expect(page.locator("#login-btn")).to_be_visible()
+    log_in(page, username, PASSWORD)
+
+    recognise(page, card)
+    text = page.locator("#result-text").input_value()
+    for line in LINES:
+        assert compact(line) in compact(text), text
+    assert len([t for t in text.split("\n") if t.strip()]) == len(LINES), text
+
+    # One box per recognised line, drawn over the preview.
+    boxes = page.locator("#boxes polygon.box")
+    expect(boxes).to_have_count(len(LINES))
+    for i in range(len(LINES)):
+        points = page.locator(f'#boxes polygon.box[data-index="{i}"]').get_attribute("points") or ""
+        assert len(points.split()) == 4, points
+    assert page.locator("#boxes").is_visible()
+
+    # Which instance served it, and how long it took.
+    expect(page.locator("#served-by")).to_have_text(re.compile(r"^127\.0\.0\.1:\d+$"))
+    assert page.locator("#served-by").inner_text() in ocr_addresses(mesh)
+    expect(page.locator("#elapsed")).to_contain_text("ms")
+    expect(page.locator("#error")).to_be_empty()
+    screenshot(page, "result-zh")
+
+    # Copy puts exactly the text on the clipboard.
+    page.click("#copy-btn")
+    expect(page.locator("#notice")).to_have_text("已复制到剪贴板。")
+    assert page.evaluate("navigator.clipboard.readText()") == text
+
+    # Download gives the same text as a .txt file.
+    with page.expect_download() as info:
+        page.click("#download-btn")
+    download = info.value
+    assert download.suggested_filename.endswith(".txt")
+    assert Path(download.path()).read_text("utf-8") == text
+
+
+def test_hovering_a_line_highlights_its_box_and_language_toggles(
+    page: Page, account: tuple[str, str], card: Path
+) -> None:
+    open_app(page)
+    log_in(page, *account)
+    recognise(page, card)
+
+    for i in (1, 0, 2):
+        page.hover(f'#line-list li.line[data-index="{i}"]')
+        expect(page.locator(f'#boxes polygon.box[data-index="{i}"]')).to_have_class(ACTIVE)
+        expect(page.locator(f'#line-list li.line[data-index="{i}"]')).to_have_class(ACTIVE)
+        expect(page.locator("#boxes polygon.box.is-active")).to_have_count(1)
+    page.mouse.move(5, 5)  # leaving the list clears the highlight
+    expect(page.locator("#boxes polygon.box.is-active")).to_have_count(0)
+
+    # Chinese by default; the toggle switches the whole page to English and back.
+    toggle = page.locator("#lang-toggle")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(toggle).to_have_text("English")
+    expect(page.locator("#start-btn")).to_have_text("开始识别")
+    toggle.click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(toggle).to_have_text("中文")
+    expect(page.locator("#result-title")).to_have_text("Result")
+    expect(page.locator("#start-btn")).to_have_text("Start recognition")
+    expect(page.locator("#status-title")).to_have_text("Mesh status")
+    expect(page.locator("#elapsed")).to_contain_text("round trip")
+    expect(page.locator("#boxes polygon.box")).to_have_count(len(LINES))  # the result survives
+    page.hover('#line-list li.line[data-index="0"]')
+    expect(page.locator('#boxes polygon.box[data-index="0"]')).to_have_class(ACTIVE)
+    screenshot(page, "result-en")
+    toggle.click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(toggle).to_have_text("English")
+    expect(page.locator("#result-title")).to_have_text("识别结果")
+    expect(page.locator("#elapsed")).to_contain_text("往返")
+
+
+def test_wrong_password_shows_its_message(page: Page, account: tuple[str, str]) -> None:
+    username, _ = account
+    open_app(page)
+    page.fill("#username", username)
+    page.fill("#password", "not-the-right-one")
+    page.click("#login-btn")
+    error = page.locator("#error")
+    expect(error).to_have_attribute("data-code", "invalid_credentials")
+    expect(error).to_contain_text("用户名或密码错误")
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#logout-btn")).to_be_hidden()
+    screenshot(page, "error-login-zh")
+
+
+def test_oversized_file_shows_its_message(page: Page, account: tuple[str, str], tmp_path: Path) -> None:
+    big = tmp_path / "huge.png"
+    big.write_bytes(os.urandom(11 * 1024 * 1024))
+    open_app(page)
+    log_in(page, *account)
+    page.set_input_files("#file-input", str(big))
+    # Random bytes are no picture: no broken-image icon, a plain note under the file name.
+    expect(page.locator("#preview")).to_have_class(re.compile(r"\bis-broken\b"))
+    expect(page.locator("#file-meta")).to_contain_text("huge.png · 11.00 MB · 浏览器无法预览")
+    start = page.locator("#start-btn")
+    expect(start).to_be_enabled()
+    start.click()
+    error = page.locator("#error")
+    expect(error).to_have_attribute("data-code", "payload_too_large")
+    expect(error).to_contain_text("文件太大")
+    expect(page.locator("#line-list li.line")).to_have_count(0)
+    expect(page.locator("#result-text")).to_have_value("")
+    screenshot(page, "error-too-large-zh")
+
+
+def test_status_view_lists_the_ocr_instances(page: Page, mesh: RunningMesh, account: tuple[str, str]) -> None:
+    open_app(page)
+    log_in(page, *account)
+    rows = page.locator('#status-view tr[data-testid="instance-row"][data-service="ocr-service"]')
+    expect(rows).to_have_count(2)
+    expect(page.locator('#status-view tr[data-service="ocr-service"][data-healthy="true"]')).to_have_count(2)
+    shown = {rows.nth(i).get_attribute("data-addr") for i in range(rows.count())}
+    assert shown == ocr_addresses(mesh)
+    for addr in shown:
+        expect(page.locator(f'#status-view tr[data-addr="{addr}"]')).to_contain_text("健康")
+    user_rows = page.locator('#status-view tr[data-testid="instance-row"][data-service="user-service"]')
+    expect(user_rows).to_have_count(1)
+    page.locator("#status-card").scroll_into_view_if_needed()
+    expect(page.locator("#status-updated-text")).to_contain_text("更新于")
+    screenshot(page, "status-zh")
+
+
+def test_logout_returns_to_the_login_form(page: Page, account: tuple[str, str]) -> None:
+    open_app(page)
+    log_in(page, *account)
+    expect(page.locator("#app-view")).to_be_visible()
+    page.click("#logout-btn")
+    expect(page.locator("#login-btn")).to_be_visible()
+    expect(page.locator("#app-view")).to_be_hidden()
+    expect(page.locator("#logout-btn")).to_be_hidden()
+    expect(page.locator("#notice")).to_have_text("你已退出登录。")
+    assert page.evaluate("sessionStorage.getItem('ocrmesh.token')") is None
+    page.reload()  # the session is really gone, not just hidden
+    expect(page.locator("#login-btn")).to_be_visible()
+    expect(page.locator("#app-view")).to_be_hidden()
