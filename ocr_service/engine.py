@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 
 from ocr_service.config import OcrSettings
-from ocr_service.layout import OcrLine, reading_order, to_box
+from ocr_service.layout import OcrLine
+from ocr_service.paddle import build_paddle_ocr
+from ocr_service.reading import read_image
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,7 +72,7 @@ class OcrEngine(ABC):
 
     async def recognize(self, image: np.ndarray) -> list[OcrLine]:
         """Lines in reading order for an 8-bit BGR image."""
-        return reading_order(await self._call(lambda: self._infer(image)))
+        return await self._call(lambda: self._infer(image))
 
     async def close(self) -> None:
         """Drop the model on its own thread, then stop the thread (queued work is cancelled)."""
@@ -82,10 +84,34 @@ class OcrEngine(ABC):
     def _load(self) -> None: ...
 
     @abstractmethod
-    def _infer(self, image: np.ndarray) -> list[OcrLine]: ...
+    def _infer(self, image: np.ndarray) -> list[OcrLine]:
+        """Lines in reading order."""
 
     @abstractmethod
     def _unload(self) -> None: ...
+
+
+class PaddlePredictor:
+    """PaddleOCR's detector, angle classifier and recogniser, called one by one (see reading.py)."""
+
+    def __init__(self, ocr: Any) -> None:
+        self._ocr = ocr
+
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """Text quads from the PP-OCRv4 detector."""
+        quads, _ = self._ocr.text_detector(image)
+        return [] if quads is None else [np.asarray(q, dtype=np.float32) for q in quads]
+
+    def classify(self, crops: list[np.ndarray]) -> list[bool]:
+        """PP-OCR's angle classifier: True where a crop reads upside down."""
+        classifier = self._ocr.text_classifier
+        _, angles, _ = classifier([c.copy() for c in crops])
+        return ["180" in label and score > classifier.cls_thresh for label, score in angles]
+
+    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """PP-OCRv4 recognition of each crop as it is."""
+        texts, _ = self._ocr.text_recognizer(list(crops))
+        return [(str(text), float(score)) for text, score in texts]
 
 
 class PaddleEngine(OcrEngine):
@@ -95,29 +121,10 @@ class PaddleEngine(OcrEngine):
     _ocr: Any = None
 
     def _load(self) -> None:
-        paths = self.settings.model_paths()
-        from paddleocr import PaddleOCR  # heavy import: keep it on the engine thread
-
-        self._ocr = PaddleOCR(
-            det_model_dir=str(paths.det),
-            rec_model_dir=str(paths.rec),
-            cls_model_dir=str(paths.cls),
-            use_angle_cls=True,
-            lang="ch",
-            show_log=False,
-            cpu_threads=self.settings.cpu_threads,
-            enable_mkldnn=self.settings.mkldnn,
-            rec_batch_num=self.settings.rec_batch_num,
-            use_gpu=False,
-        )
+        self._ocr = build_paddle_ocr(self.settings)
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
-        result = self._ocr.ocr(image, cls=True)
-        found = result[0] if result else None
-        return [
-            OcrLine(text=str(text), score=float(score), box=to_box(points))
-            for points, (text, score) in (found or [])
-        ]
+        return read_image(image, PaddlePredictor(self._ocr))
 
     def _unload(self) -> None:
         self._ocr = None

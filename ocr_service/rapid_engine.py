@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ocr_service.engine import OcrEngine
-from ocr_service.layout import OcrLine, to_box
+from ocr_service.layout import OcrLine, reading_order, to_box
 
 
 class RapidOcrEngine(OcrEngine):
@@ -32,10 +32,10 @@ class RapidOcrEngine(OcrEngine):
         result = self._ocr(image)
         if result.boxes is None or result.txts is None or result.scores is None:
             return []
-        return [
+        return reading_order(
             OcrLine(text=str(text), score=float(score), box=to_box(points))
             for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True)
-        ]
+        )
 
     def _unload(self) -> None:
         self._ocr = None

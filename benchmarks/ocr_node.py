@@ -1,0 +1,252 @@
+"""OCR node benchmark: latency, throughput of 1 and 2 instances, RSS over many requests.
+
+Each service figure is printed next to the raw library's, measured in the same run:
+plain PaddleOCR(cpu_threads=1) in 1 process, and in 2 processes (multiprocessing).
+
+    PYTHONPATH=. python benchmarks/ocr_node.py [--seconds 20] [--rss-requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+import psutil
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mesh.cli.procs import next_free_port  # noqa: E402
+from ocr_service.config import OcrSettings  # noqa: E402
+from ocr_service.paddle import build_paddle_ocr  # noqa: E402
+from tests.support import cjk_font  # noqa: E402
+
+CARD_LINES = [
+    "OCR Mesh 名片 Business Card",
+    "张伟  高级工程师 Senior Engineer",
+    "电话 Tel: +86 138 0013 8000",
+    "北京市海淀区中关村大街 27 号",
+]
+
+
+def card_png(scale: float = 1.0) -> bytes:
+    """A ~900x420 card with four lines of Chinese and English text."""
+    width, height = round(900 * scale), round(420 * scale)
+    image = Image.new("RGB", (width, height), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    font = cjk_font(max(10, round(34 * scale)))
+    for i, line in enumerate(CARD_LINES):
+        draw.text((round(40 * scale), round((40 + i * 90) * scale)), line, fill=(20, 20, 40), font=font)
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def new_paddle() -> Any:
+    return build_paddle_ocr(OcrSettings(nacos_enabled=False, cpu_threads=1))
+
+
+def _raw_worker(data: bytes, start: Any, seconds: float, out: Any) -> None:
+    ocr = new_paddle()
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    ocr.ocr(img, cls=True)
+    start.wait()
+    count, until = 0, time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        ocr.ocr(img, cls=True)
+        count += 1
+    out.put(count)
+
+
+def raw_throughput(data: bytes, processes: int, seconds: float) -> float:
+    """Images per second of `processes` plain PaddleOCR processes, each with one thread."""
+    ctx = mp.get_context("spawn")
+    start, out = ctx.Barrier(processes + 1), ctx.Queue()
+    workers = [ctx.Process(target=_raw_worker, args=(data, start, seconds, out)) for _ in range(processes)]
+    for w in workers:
+        w.start()
+    start.wait()
+    total = sum(out.get() for _ in workers)
+    for w in workers:
+        w.join()
+    return float(total) / seconds
+
+
+def raw_latency(data: bytes, n: int) -> float:
+    ocr = new_paddle()
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    ocr.ocr(img, cls=True)
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        ocr.ocr(img, cls=True)
+        times.append(time.perf_counter() - started)
+    return float(statistics.median(times))
+
+
+class Node:
+    """One `python -m ocr_service` process on a free port, Nacos off."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = next_free_port("127.0.0.1", 8190)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "OCR_MESH_NACOS_ENABLED": "false",
+            "OCR_MESH_PORT": str(self.port),
+            "OCR_MESH_DATA_DIR": str(data_dir / str(self.port)),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ocr_service"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"ocr-service on port {self.port} did not become ready")
+            time.sleep(0.3)
+
+    def rss_mb(self) -> float:
+        return float(psutil.Process(self.proc.pid).memory_info().rss) / 2**20
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def post(client: httpx.Client, url: str, data: bytes) -> int:
+    return client.post(
+        url + "/ocr", files={"image": ("card.png", data, "image/png")}, timeout=120
+    ).status_code
+
+
+def service_latency(node: Node, data: bytes, n: int) -> float:
+    with httpx.Client() as client:
+        post(client, node.url, data)
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            assert post(client, node.url, data) == 200
+            times.append(time.perf_counter() - started)
+    return float(statistics.median(times))
+
+
+def service_throughput(nodes: list[Node], data: bytes, clients: int, seconds: float) -> tuple[float, int]:
+    """Answers 200 per second with `clients` concurrent clients spread over the nodes, and refusals."""
+    ok, refused, lock = [0], [0], threading.Lock()
+    until = time.perf_counter() + seconds
+
+    def client_loop(i: int) -> None:
+        url = nodes[i % len(nodes)].url
+        with httpx.Client() as client:
+            while time.perf_counter() < until:
+                status = post(client, url, data)
+                with lock:
+                    if status == 200:
+                        ok[0] += 1
+                    else:
+                        refused[0] += 1
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return ok[0] / seconds, refused[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-n", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rss-requests", type=int, default=2000)
+    parser.add_argument("--rss-only", action="store_true", help="only the RSS run (a fresh instance)")
+    args = parser.parse_args()
+    if args.rss_only:
+        with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
+            node = Node(Path(tmp))
+            try:
+                rss_memory(node, args.rss_requests)
+            finally:
+                node.stop()
+        return
+    data = card_png()
+    print(
+        f"card image: 900x420 PNG, {len(data)} bytes; "
+        f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores"
+    )
+
+    print(
+        f"raw library latency (median of {args.latency_n}): {raw_latency(data, args.latency_n) * 1000:.0f} ms"
+    )
+    with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
+        node = Node(Path(tmp))
+        try:
+            print(
+                f"latency (median of {args.latency_n}), service: "
+                f"{service_latency(node, data, args.latency_n) * 1000:.0f} ms"
+            )
+            rate, refused = service_throughput([node], data, 3, args.seconds)
+            raw1 = raw_throughput(data, 1, args.seconds)
+            print(
+                f"throughput, 1 instance: service {rate:.2f}/s (refused {refused})"
+                f" | raw library, 1 process: {raw1:.2f}/s"
+            )
+            second = Node(Path(tmp))
+            try:
+                rate2, refused2 = service_throughput([node, second], data, 6, args.seconds)
+            finally:
+                second.stop()
+            raw2 = raw_throughput(data, 2, args.seconds)
+            print(
+                f"throughput, 2 instances: service {rate2:.2f}/s (refused {refused2})"
+                f" | raw library, 2 processes: {raw2:.2f}/s"
+            )
+            rss_memory(node, args.rss_requests)
+        finally:
+            node.stop()
+
+
+def rss_memory(node: Node, requests: int) -> None:
+    """RSS after warm-up and after `requests` requests in a row, card sizes varied (scale 0.5-1.5)."""
+    rng = np.random.default_rng(7)
+    images = [card_png(float(s)) for s in rng.uniform(0.5, 1.5, size=16)]
+    with httpx.Client() as client:
+        for img in images:
+            post(client, node.url, img)
+        warm = node.rss_mb()
+        started = time.perf_counter()
+        for i in range(requests):
+            assert post(client, node.url, images[i % len(images)]) == 200
+    after = node.rss_mb()
+    print(
+        f"RSS: {warm:.0f} MB after warm-up, {after:.0f} MB after {requests} requests "
+        f"({(after / warm - 1) * 100:+.1f} %, {time.perf_counter() - started:.0f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

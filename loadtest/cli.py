@@ -1,0 +1,126 @@
+"""`ocr-mesh loadtest` (the sweep) and `ocr-mesh report` (Markdown + HTML from its results)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from loadtest.runner import Load
+from mesh.cli.nacos import DEFAULT_KIND
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
+
+
+def _cell(text: str) -> tuple[int, int, int]:
+    parts = _ints(text)
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError("expected OCR,USERS,CONCURRENCY, e.g. 2,1,8")
+    return parts[0], parts[1], parts[2]
+
+
+def register(subparsers: Any) -> None:
+    """Add the `loadtest` and `report` commands."""
+    p = subparsers.add_parser(
+        "loadtest",
+        help="sweep OCR instances × user-service instances × concurrency through the gateway",
+        description="Start a mesh (Nacos, gateway, services) on free ports, measure the raw PaddleOCR "
+        "limit, then for each cell rescale the mesh, warm up and load the gateway. Each finished cell "
+        "is written to OUT at once; Ctrl-C or SIGTERM stops cleanly.",
+    )
+    p.add_argument("--ocr", type=_ints, default=[1, 2], help="OCR instance counts, e.g. 1,2,3")
+    p.add_argument("--users", type=_ints, default=[1], help="user-service instance counts, e.g. 1,2")
+    p.add_argument("--concurrency", type=_ints, default=[1, 4, 16], help="closed loop: clients per cell")
+    p.add_argument("--mode", choices=("closed", "open"), default="closed")
+    p.add_argument("--rate", type=_floats, default=[2.0], help="open loop: arrivals per second, e.g. 2,4,8")
+    p.add_argument("--max-in-flight", type=int, default=256, help="open loop: bound on requests in flight")
+    end = p.add_mutually_exclusive_group()
+    end.add_argument("--duration", type=float, default=20.0, help="measured seconds per cell")
+    end.add_argument("--requests", type=int, help="measured requests per cell (instead of --duration)")
+    p.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
+    p.add_argument("--timeout", type=float, default=120.0, help="client timeout per request")
+    p.add_argument("--image", type=Path, action="append", default=[], help="image to send (repeatable)")
+    p.add_argument(
+        "--scenario", choices=("ocr", "mixed"), default="ocr", help="mixed: one login per 10 OCR requests"
+    )
+    p.add_argument(
+        "--physical-seconds",
+        type=float,
+        default=20.0,
+        help="measured seconds of the raw-library limit runs (0 skips them)",
+    )
+    p.add_argument(
+        "--compare-locust",
+        type=_cell,
+        metavar="OCR,USERS,C",
+        help="also run Locust on this cell and save both figures side by side",
+    )
+    p.add_argument("--nacos-kind", default=DEFAULT_KIND, help="which local Nacos server to run")
+    p.add_argument("--nacos-port", type=int, help="Nacos main port (default: first free from 8848)")
+    p.add_argument("--data-dir", type=Path, help="mesh data and logs (default: a new temp folder)")
+    p.add_argument("--out", type=Path, default=Path("report/data"), help="results folder")
+    p.set_defaults(func=loadtest_main)
+
+    r = subparsers.add_parser("report", help="Markdown + HTML report with charts from load-test results")
+    r.add_argument("--results", type=Path, default=Path("report/data"), help="folder `loadtest` wrote")
+    r.add_argument("--out", type=Path, default=Path("report"), help="where report.md/html and charts go")
+    r.set_defaults(func=report_main)
+
+
+def loadtest_main(args: argparse.Namespace) -> int:
+    from loadtest.sweep import SweepConfig, main_sweep
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.mode == "open":
+        levels = args.rate
+        concurrency = args.max_in_flight
+    else:
+        levels = [float(c) for c in args.concurrency]
+        concurrency = max(args.concurrency)
+    if not args.ocr or not args.users or not levels or min(args.ocr + args.users) < 1 or min(levels) <= 0:
+        print("ocr-mesh loadtest: counts and load levels must be positive", file=sys.stderr)
+        return 2
+    load = Load(
+        mode=args.mode,
+        concurrency=concurrency,
+        warmup=args.warmup,
+        duration=None if args.requests else args.duration,
+        requests=args.requests,
+        scenario=args.scenario,
+        timeout=args.timeout,
+    )
+    cfg = SweepConfig(
+        ocr=args.ocr,
+        users=args.users,
+        levels=levels,
+        load=load,
+        out=args.out,
+        images=args.image,
+        data_dir=args.data_dir,
+        nacos_port=args.nacos_port,
+        nacos_kind=args.nacos_kind,
+        physical_seconds=args.physical_seconds,
+        compare_locust=args.compare_locust,
+    )
+    return main_sweep(cfg)
+
+
+def report_main(args: argparse.Namespace) -> int:
+    from loadtest.report.build import build_report
+
+    try:
+        written = build_report(args.results, args.out)
+    except FileNotFoundError as exc:
+        print(f"ocr-mesh report: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0

@@ -1,0 +1,1 @@
+"""`ocr-mesh eval`: score OCR accuracy on a labelled folder."""

@@ -1,0 +1,57 @@
+"""Percentiles and the per-cell summary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from loadtest.stats import Request, in_window, percentile, summarize
+
+
+@pytest.mark.parametrize("p", [0, 1, 25, 50, 90, 95, 99, 100])
+def test_percentile_matches_numpy(p: float) -> None:
+    values = [0.3, 0.1, 2.5, 0.7, 0.7, 1.9, 0.05, 3.3, 0.9]
+    assert percentile(values, p) == pytest.approx(float(np.percentile(values, p)))
+
+
+def test_percentile_edges() -> None:
+    assert math.isnan(percentile([], 50))
+    assert percentile([4.0], 99) == 4.0
+    assert percentile([1.0, 2.0], 50) == 1.5
+
+
+def _r(start: float, latency: float, status: int = 200, code: str = "", inst: str = "") -> Request:
+    return Request("ocr", start, latency, status, code, inst)
+
+
+def test_summary_counts_failures_shares_and_throughput() -> None:
+    reqs = [
+        _r(0.0, 1.0, inst="127.0.0.1:8101"),
+        _r(0.5, 1.0, inst="127.0.0.1:8102"),
+        _r(1.0, 2.0, inst="127.0.0.1:8101"),
+        _r(1.0, 0.1, 503, "no_healthy_instance"),
+        _r(1.5, 0.1, 503, "no_healthy_instance"),
+        _r(2.0, 30.0, 0, "client_timeout"),
+    ]
+    s = summarize(reqs, duration=4.0)
+    assert (s.requests, s.successes, s.failures) == (6, 3, 3)
+    assert s.failure_rate == pytest.approx(0.5)
+    assert s.throughput == pytest.approx(3 / 4.0)
+    assert s.failures_by_cause == {"503/no_healthy_instance": 2, "0/client_timeout": 1}
+    assert s.share_by_instance == pytest.approx({"127.0.0.1:8101": 2 / 3, "127.0.0.1:8102": 1 / 3})
+    assert s.mean == pytest.approx(4.0 / 3)
+    assert s.p50 <= s.p90 <= s.p95 <= s.p99 <= s.max == 2.0
+
+
+def test_summary_of_nothing() -> None:
+    s = summarize([], duration=5.0)
+    assert s.requests == 0 and s.failure_rate == 0.0 and s.throughput == 0.0
+    assert math.isnan(s.p50) and s.share_by_instance == {}
+
+
+def test_window_counts_completions_inside_it() -> None:
+    reqs = [_r(0.0, 1.0), _r(0.5, 4.0), _r(3.0, 2.0), _r(9.0, 2.0)]
+    kept = in_window(reqs, 2.0, 10.0)
+    assert [r.start for r in kept] == [0.5, 3.0]
