@@ -107,6 +107,7 @@ class Node:
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "OCR_MESH_NACOS_ENABLED": "false",
+            "OCR_MESH_REQUIRE_TOKEN": "false",  # the node alone: no user service to check tokens with
             "OCR_MESH_PORT": str(self.port),
             "OCR_MESH_DATA_DIR": str(data_dir / str(self.port)),
         }

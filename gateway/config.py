@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from mesh.settings import MeshSettings
-from mesh.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -15,8 +14,6 @@ class GatewaySettings(MeshSettings):
     web_dir: Path = WEB_DIR
     ocr_service: str = "ocr-service"
     user_service: str = "user-service"
-    token_issuer: str = DEFAULT_ISSUER
-    token_audience: str = DEFAULT_AUDIENCE
 
     max_upload_bytes: int = 10 * 1024 * 1024 + 64 * 1024  # image limit plus multipart framing
     max_attempts: int = 3

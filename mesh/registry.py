@@ -70,8 +70,10 @@ class NacosRegistry:
         self._group = settings.nacos_group
         self._settings = settings
         self._registered: list[RegisterInstanceParam] = []
-        self._http = httpx.AsyncClient(
-            base_url=f"http://{settings.nacos_addr}", timeout=httpx.Timeout(2.0), trust_env=False
+        self._http = httpx.AsyncClient(  # a cluster's "h1:p1,h2:p2" list: the HTTP fallback asks the first
+            base_url=f"http://{settings.nacos_addr.split(',')[0].strip()}",
+            timeout=httpx.Timeout(2.0),
+            trust_env=False,
         )
         self._http_token: tuple[str, float] | None = None
 

@@ -31,6 +31,9 @@ class MeshSettings(BaseSettings):
     nacos_group: str = "ocr_back"
     nacos_enabled: bool = True
 
+    token_issuer: str = "ocr-mesh"
+    token_audience: str = "ocr-mesh-api"
+
     drain_seconds: float = 30.0
     deregister_grace_seconds: float = 0.5
 

@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jwt
 from jwt.algorithms import OKPAlgorithm
 
+from mesh.discovery import ServiceDirectory
 from mesh.errors import Unauthorized
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,26 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized("the access token is not valid", code="invalid_token") from exc
         return Principal(str(claims["sub"]), str(claims.get("name", "")), claims)
+
+
+def jwks_from_directory(
+    directory: ServiceDirectory, client: httpx.AsyncClient, service: str = "user-service"
+) -> JwksFetcher:
+    """A JWKS fetcher that asks the usable instances of `service`, one after another."""
+
+    async def fetch() -> dict[str, Any]:
+        errors = []
+        for instance in [i for i in directory.instances(service) if i.usable]:
+            try:
+                r = await client.get(f"http://{instance.address}/.well-known/jwks.json", timeout=5.0)
+                r.raise_for_status()
+                data: dict[str, Any] = r.json()
+                return data
+            except (httpx.HTTPError, ValueError) as exc:
+                errors.append(f"{instance.address}: {exc}")
+        raise RuntimeError(f"no {service} instance gave its JWKS ({'; '.join(errors) or 'none known'})")
+
+    return fetch
 
 
 def bearer_token(authorization: str | None) -> str:

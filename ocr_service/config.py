@@ -49,6 +49,8 @@ class OcrSettings(MeshSettings):
     queue_size: int = 8
     queue_deadline_seconds: float = 30.0
     qr_codes: bool = True
+    require_token: bool = True  # defence in depth: verify the caller's token here too
+    user_service: str = "user-service"
     models_dir: Path | None = None
 
     def model_paths(self) -> ModelPaths:

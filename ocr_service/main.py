@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mesh.discovery import ServiceDirectory
 from mesh.errors import install_error_handlers
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.tokens import TokenVerifier, jwks_from_directory
 from ocr_service.config import OcrSettings
 from ocr_service.engine import build_engine
 from ocr_service.metrics import OcrMetrics
@@ -60,8 +63,27 @@ async def _start_engine(service: OcrService, readiness: Readiness) -> None:
     readiness.set("ready")
 
 
-def create_app(settings: OcrSettings, registry: NacosRegistry | None = None) -> FastAPI:
-    """Build the app; `registry` is kept for symmetry with the other services (the runner registers)."""
+async def _jwks_verifier(
+    settings: OcrSettings, registry: NacosRegistry | None, stack: AsyncExitStack
+) -> TokenVerifier:
+    """Verify with the user service's keys, found through Nacos (no registry: every token fails)."""
+    directory = ServiceDirectory()
+    stack.push_async_callback(directory.close)
+    if registry is not None:
+        await directory.watch(registry, settings.user_service)
+    client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
+    return TokenVerifier(
+        jwks_from_directory(directory, client, settings.user_service),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+
+
+def create_app(
+    settings: OcrSettings, registry: NacosRegistry | None = None, verifier: TokenVerifier | None = None
+) -> FastAPI:
+    """Build the app. Tokens are checked with `verifier`, or with the user service's JWKS found
+    through `registry` when none is given and settings.require_token is on."""
     readiness = Readiness()
     readiness.extra["engine"] = settings.engine
 
@@ -72,13 +94,17 @@ def create_app(settings: OcrSettings, registry: NacosRegistry | None = None) -> 
         )
         app.state.ocr = service
         starting = asyncio.create_task(_start_engine(service, readiness))
-        try:
-            yield
-        finally:
-            if readiness.state != "failed":
-                readiness.set("stopping")
-            starting.cancel()
-            await service.close()
+        async with AsyncExitStack() as stack:
+            app.state.verifier = verifier
+            if verifier is None and settings.require_token:
+                app.state.verifier = await _jwks_verifier(settings, registry, stack)
+            try:
+                yield
+            finally:
+                if readiness.state != "failed":
+                    readiness.set("stopping")
+                starting.cancel()
+                await service.close()
 
     app = FastAPI(title="OCR Mesh OCR service", version=settings.version, lifespan=lifespan)
     app.state.settings = settings

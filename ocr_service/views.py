@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Header, Request
 
 from mesh.observability import request_id_of
+from mesh.tokens import TokenVerifier, bearer_token
 from ocr_service.config import OcrSettings
 from ocr_service.schemas import OcrResponse
 from ocr_service.service import OcrService
@@ -37,7 +38,16 @@ def instance_of(request: Request) -> str:
     return f"{request.app.state.advertised_host}:{server[1]}"
 
 
-@router.post("/ocr", response_model=OcrResponse, openapi_extra=_UPLOAD_SCHEMA)
+async def check_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Defence in depth: the gateway checked the token already; check it again here."""
+    verifier: TokenVerifier | None = request.app.state.verifier
+    if verifier is not None:
+        await verifier.verify(bearer_token(authorization))
+
+
+@router.post(
+    "/ocr", response_model=OcrResponse, openapi_extra=_UPLOAD_SCHEMA, dependencies=[Depends(check_token)]
+)
 async def ocr(request: Request) -> OcrResponse:
     """Recognise the text (and QR codes) in the uploaded image, field `image`."""
     service: OcrService = request.app.state.ocr

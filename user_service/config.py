@@ -5,14 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from mesh.settings import MeshSettings
-from mesh.tokens import DEFAULT_AUDIENCE, DEFAULT_ISSUER
 
 
 class UserSettings(MeshSettings):
     port: int = 8001
     database_url: str | None = None  # e.g. postgresql+psycopg://user:pw@host/db; default: SQLite file
-    token_issuer: str = DEFAULT_ISSUER
-    token_audience: str = DEFAULT_AUDIENCE
     token_ttl_seconds: int = 3600
     key_rotation_days: float = 30.0  # at start-up, a signing key older than this is replaced; 0: never
 

@@ -118,7 +118,7 @@ def service_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
     from ocr_service.main import create_app
 
     with tempfile.TemporaryDirectory(prefix="ocr-eval-") as tmp:
-        settings = settings or OcrSettings(data_dir=Path(tmp), nacos_enabled=False)
+        settings = settings or OcrSettings(data_dir=Path(tmp), nacos_enabled=False, require_token=False)
         with TestClient(create_app(settings)) as client:
             wait_ready(client)
             yield client_reader(client)

@@ -73,6 +73,25 @@ def test_missing_token_is_401_in_error_shape(mesh: RunningMesh) -> None:
     assert "X-Request-ID" in r.headers
 
 
+def test_ocr_node_checks_the_token_itself(mesh: RunningMesh, token: str) -> None:
+    """Defence in depth: a caller that skips the gateway still needs a valid token."""
+    node = next(p for p in mesh.launcher.procs() if p.service == "ocr-service")
+    image = render_lines(["token"])
+    with httpx.Client(base_url=f"http://127.0.0.1:{node.port}", trust_env=False, timeout=60) as c:
+        bare = c.post("/ocr", files={"image": ("x.png", image, "image/png")})
+        forged = c.post(
+            "/ocr", files={"image": ("x.png", image, "image/png")}, headers={"Authorization": "Bearer a.b.c"}
+        )
+        ok = c.post(
+            "/ocr",
+            files={"image": ("x.png", image, "image/png")},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert bare.status_code == 401 and bare.json()["error"]["code"] == "missing_token"
+    assert forged.status_code == 401
+    assert ok.status_code == 200
+
+
 def test_non_image_is_415(mesh: RunningMesh, token: str) -> None:
     with _client(mesh, token) as c:
         r = c.post("/api/ocr", files={"image": ("notes.png", b"just some text, not a picture", "image/png")})
@@ -86,7 +105,7 @@ def test_sigterm_deregisters_before_exit_and_finishes_in_flight(mesh: RunningMes
     result: dict[str, int] = {}
 
     def in_flight() -> None:
-        with httpx.Client(trust_env=False, timeout=60) as c:
+        with httpx.Client(trust_env=False, timeout=60, headers={"Authorization": f"Bearer {token}"}) as c:
             r = c.post(f"http://127.0.0.1:{victim.port}/ocr", files={"image": ("x.png", image, "image/png")})
             result["status"] = r.status_code
 

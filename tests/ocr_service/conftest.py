@@ -20,7 +20,7 @@ EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "ocr-eval"
 
 @pytest.fixture(scope="session")
 def ocr_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = OcrSettings(data_dir=tmp_path_factory.mktemp("ocr"), nacos_enabled=False)
+    settings = OcrSettings(data_dir=tmp_path_factory.mktemp("ocr"), nacos_enabled=False, require_token=False)
     with TestClient(create_app(settings)) as client:
         deadline = time.monotonic() + 300
         while True:

@@ -23,7 +23,9 @@ def wait_for_state(client: TestClient, *states: str) -> dict[str, object]:
 
 
 def test_missing_models_fail_readiness_naming_the_path(tmp_path: Path) -> None:
-    settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, models_dir=tmp_path / "nowhere")
+    settings = OcrSettings(
+        data_dir=tmp_path, nacos_enabled=False, models_dir=tmp_path / "nowhere", require_token=False
+    )
     with TestClient(create_app(settings)) as client:
         body = wait_for_state(client, "failed", "ready")
         assert body["status"] == "failed"
@@ -34,7 +36,7 @@ def test_missing_models_fail_readiness_naming_the_path(tmp_path: Path) -> None:
 
 
 def test_rapidocr_engine_reads_a_line(tmp_path: Path) -> None:
-    settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, engine="rapidocr")
+    settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, engine="rapidocr", require_token=False)
     app = create_app(settings)
     assert instance_metadata(app) == {"engine": "rapidocr", "cpu_threads": "1"}
     with TestClient(app) as client:
@@ -44,3 +46,17 @@ def test_rapidocr_engine_reads_a_line(tmp_path: Path) -> None:
         body = response.json()
         assert body["engine"] == "rapidocr"
         assert body["text"].replace(" ", "") == "HelloMesh42"
+
+
+def test_the_node_verifies_tokens_when_required(tmp_path: Path) -> None:
+    """With require_token on and no way to reach a user service, every call is refused (fails closed)."""
+    settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, models_dir=tmp_path / "nowhere")
+    with TestClient(create_app(settings)) as client:
+        missing = client.post("/ocr", files={"image": ("a.png", b"\x89PNG", "image/png")})
+        forged = client.post(
+            "/ocr",
+            files={"image": ("a.png", b"\x89PNG", "image/png")},
+            headers={"Authorization": "Bearer x.y.z"},
+        )
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "missing_token"
+    assert forged.status_code == 401
