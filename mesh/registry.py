@@ -70,12 +70,9 @@ class NacosRegistry:
         self._group = settings.nacos_group
         self._settings = settings
         self._registered: list[RegisterInstanceParam] = []
-        self._http = httpx.AsyncClient(  # a cluster's "h1:p1,h2:p2" list: the HTTP fallback asks the first
-            base_url=f"http://{settings.nacos_addr.split(',')[0].strip()}",
-            timeout=httpx.Timeout(2.0),
-            trust_env=False,
-        )
-        self._http_token: tuple[str, float] | None = None
+        self._servers = nacos_servers(settings.nacos_addr)
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(2.0), trust_env=False)
+        self._http_token: tuple[str, str, float] | None = None  # server, token, renew after
 
     @classmethod
     async def connect(cls, settings: MeshSettings, *, timeout: float = 10.0) -> NacosRegistry:
@@ -92,12 +89,15 @@ class NacosRegistry:
         )
         if password:
             builder = builder.username(username).password(password)
+        # The SDK tries the servers of a cluster one after another, each with the gRPC timeout.
+        overall = timeout * len(nacos_servers(settings.nacos_addr)) + 2.0
         try:
             naming = await asyncio.wait_for(
-                NacosNamingService.create_naming_service(builder.build()), timeout
+                NacosNamingService.create_naming_service(builder.build()), overall
             )
         except Exception as exc:  # the SDK raises bare Exceptions and NacosException
-            raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {exc}") from exc
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {reason}") from exc
         return cls(naming, settings)
 
     async def register(
@@ -159,11 +159,22 @@ class NacosRegistry:
         return bool(await self._naming.server_health())
 
     async def instances_over_http(self, service: str) -> list[ServiceInstance]:
-        """The instance list from the HTTP open API: the fallback while the push stream is down."""
-        params = {"serviceName": service, "groupName": self._group, "accessToken": await self._token()}
+        """The instance list from the HTTP open API (the fallback while the push stream is down);
+        the servers of a cluster are asked in turn."""
+        failures = []
+        for server in self._servers:
+            try:
+                return await self._list_over_http(server, service)
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                failures.append(f"{server}: {type(exc).__name__}")
+                self._http_token = None
+        raise RegistryUnavailable(f"no Nacos server answered over HTTP ({', '.join(failures)})")
+
+    async def _list_over_http(self, server: str, service: str) -> list[ServiceInstance]:
+        params = {"serviceName": service, "groupName": self._group, "accessToken": await self._token(server)}
         if self._settings.nacos_namespace != "public":
             params["namespaceId"] = self._settings.nacos_namespace
-        r = await self._http.get("/nacos/v1/ns/instance/list", params=params)
+        r = await self._http.get(f"http://{server}/nacos/v1/ns/instance/list", params=params)
         r.raise_for_status()
         return [
             ServiceInstance(
@@ -178,17 +189,21 @@ class NacosRegistry:
             for h in r.json().get("hosts", [])
         ]
 
-    async def _token(self) -> str:
-        if self._http_token and self._http_token[1] > time.monotonic():
-            return self._http_token[0]
+    async def _token(self, server: str) -> str:
+        """An HTTP access token from this server, reused until half its lifetime has passed."""
+        if self._http_token and self._http_token[0] == server and self._http_token[2] > time.monotonic():
+            return self._http_token[1]
         username, password = self._settings.nacos_credentials()
         if not password:
             return ""
-        r = await self._http.post("/nacos/v1/auth/login", data={"username": username, "password": password})
+        r = await self._http.post(
+            f"http://{server}/nacos/v1/auth/login", data={"username": username, "password": password}
+        )
         r.raise_for_status()
         body = r.json()
-        self._http_token = (str(body["accessToken"]), time.monotonic() + float(body.get("tokenTtl", 600)) / 2)
-        return self._http_token[0]
+        renew = time.monotonic() + float(body.get("tokenTtl", 600)) / 2
+        self._http_token = (server, str(body["accessToken"]), renew)
+        return self._http_token[1]
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -200,3 +215,8 @@ class NacosRegistry:
 
 class RegistryUnavailable(Exception):
     """Nacos cannot be reached or refused the call."""
+
+
+def nacos_servers(addr: str) -> list[str]:
+    """The `host:port` entries of OCR_MESH_NACOS_ADDR (one server, or a cluster's comma list)."""
+    return [a.strip() for a in addr.split(",") if a.strip()]
