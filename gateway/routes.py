@@ -9,9 +9,9 @@ from fastapi.responses import Response
 
 from gateway.proxy import Upstream, forwardable
 from gateway.state import Gateway
-from mesh.errors import PayloadTooLarge
 from mesh.observability import REQUEST_ID_HEADER, request_id_of
 from mesh.tokens import Principal, bearer_token
+from mesh.uploads import limited_stream
 
 router = APIRouter(prefix="/api")
 
@@ -45,17 +45,8 @@ UserDep = Annotated[Principal, Depends(current_user)]
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it grows past the limit."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the upload is larger than {limit // (1024 * 1024) or 1} MB")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the upload is larger than {limit // (1024 * 1024) or 1} MB")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    message = f"the upload is larger than {limit // (1024 * 1024) or 1} MB"
+    return b"".join([chunk async for chunk in limited_stream(request, limit, message)])
 
 
 def _headers(request: Request, *names: str) -> list[tuple[str, str]]:

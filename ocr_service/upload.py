@@ -7,6 +7,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from mesh.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from mesh.uploads import limited_stream
 
 FORM_OVERHEAD = 64 * 1024  # boundaries, part headers and small extra fields
 
@@ -63,19 +64,11 @@ async def read_form_file(request: Request, field: str, limit: int) -> bytes:
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise ValidationFailed(f"send the image as multipart/form-data field '{field}'")
-    body_limit = limit + FORM_OVERHEAD
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > body_limit:
-        raise PayloadTooLarge(f"the upload is larger than {limit} bytes")
-
     collector = _FieldCollector(field, limit)
+    message = f"the upload is larger than {limit} bytes"
     try:
         parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-        received = 0
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > body_limit:
-                raise PayloadTooLarge(f"the upload is larger than {limit} bytes")
+        async for chunk in limited_stream(request, limit + FORM_OVERHEAD, message):
             parser.write(chunk)
         parser.finalize()
     except FormParserError as exc:

@@ -105,13 +105,10 @@ class Launcher:
                 time.sleep(0.2)
 
     def _registered(self, token: str, proc: Proc) -> bool:
-        r = httpx.get(
-            f"{self.nacos.url}/nacos/v1/ns/instance/list",
-            params={"serviceName": proc.service, "groupName": "ocr_back", "accessToken": token},
-            timeout=5.0,
-            trust_env=False,
-        )
-        hosts = r.json().get("hosts", []) if r.status_code == 200 else []
+        try:
+            hosts = self.nacos.instances(proc.service, token=token)
+        except httpx.HTTPError:
+            return False
         return any(h["port"] == proc.port and h.get("healthy") for h in hosts)
 
     def up(self, ocr: int, users: int, gateway_port: int = 8080) -> list[Proc]:

@@ -151,6 +151,20 @@ class NacosServer:
                 raise LaunchError(f"Nacos refused the admin login ({r.status_code}); see {self.log_file}")
             time.sleep(0.5)
 
+    def instances(
+        self, service: str, group: str = "ocr_back", token: str | None = None
+    ) -> list[dict[str, object]]:
+        """The instances Nacos itself lists for a service (HTTP open API, admin token)."""
+        r = httpx.get(
+            f"{self.url}/nacos/v1/ns/instance/list",
+            params={"serviceName": service, "groupName": group, "accessToken": token or self.login()},
+            timeout=5.0,
+            trust_env=False,
+        )
+        r.raise_for_status()
+        hosts: list[dict[str, object]] = r.json().get("hosts", [])
+        return hosts
+
     def stop(self) -> str:
         pid = self.running_pid()
         if pid is None:

@@ -134,15 +134,7 @@ def stop(s: Started, timeout: float = 60.0) -> int | None:
 
 
 def nacos_hosts(nacos: NacosServer, name: str) -> list[dict[str, object]]:
-    r = httpx.get(
-        f"{nacos.url}/nacos/v1/ns/instance/list",
-        params={"serviceName": name, "groupName": "ocr_back", "accessToken": nacos.login()},
-        timeout=5,
-        trust_env=False,
-    )
-    r.raise_for_status()
-    hosts: list[dict[str, object]] = r.json().get("hosts", [])
-    return hosts
+    return nacos.instances(name)
 
 
 @pytest.fixture(scope="module")

@@ -20,16 +20,7 @@ class RunningMesh:
     gateway: str
 
     def nacos_instances(self, service: str) -> list[dict[str, object]]:
-        token = self.launcher.nacos.login()
-        r = httpx.get(
-            f"{self.launcher.nacos.url}/nacos/v1/ns/instance/list",
-            params={"serviceName": service, "groupName": "ocr_back", "accessToken": token},
-            timeout=5,
-            trust_env=False,
-        )
-        r.raise_for_status()
-        hosts: list[dict[str, object]] = r.json().get("hosts", [])
-        return hosts
+        return self.launcher.nacos.instances(service)
 
 
 @pytest.fixture(scope="session")
