@@ -72,6 +72,9 @@ def register(subparsers: Any) -> None:
     r = subparsers.add_parser("report", help="Markdown + HTML report with charts from load-test results")
     r.add_argument("--results", type=Path, default=Path("report/data"), help="folder `loadtest` wrote")
     r.add_argument("--out", type=Path, default=Path("report"), help="where report.md/html and charts go")
+    r.add_argument(
+        "--recompute", action="store_true", help="first recompute the cells' figures from requests.csv"
+    )
     r.set_defaults(func=report_main)
 
 
@@ -117,6 +120,10 @@ def report_main(args: argparse.Namespace) -> int:
     from loadtest.report.build import build_report
 
     try:
+        if args.recompute:
+            from loadtest.results import recompute
+
+            print(f"recomputed {recompute(args.results)} cells from {args.results / 'requests.csv'}")
         written = build_report(args.results, args.out)
     except FileNotFoundError as exc:
         print(f"ocr-mesh report: {exc}", file=sys.stderr)

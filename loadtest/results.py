@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -15,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from loadtest.stats import Request
+from loadtest.stats import Request, cell_figures, started_in
 
 REQUEST_FIELDS = ("cell", "kind", "start", "latency", "status", "code", "instance", "in_window")
 CELL_FIELDS = (
@@ -152,6 +153,44 @@ def _append(path: Path, fields: tuple[str, ...], rows: Iterable[list[Any]]) -> N
         if new:
             writer.writerow(fields)
         writer.writerows(rows)
+
+
+def recompute(folder: Path) -> int:
+    """Recompute every cell's figures from requests.csv with the current counting rule
+    (`stats.cell_figures`); rewrites results.json, cells.csv and the in_window column. Returns cells."""
+    data = load_results(folder)
+    rows = read_requests(folder)
+    by_cell: dict[str, list[Request]] = {}
+    for row in rows:
+        by_cell.setdefault(row["cell"], []).append(
+            Request(
+                row["kind"],
+                float(row["start"]),
+                float(row["latency"]),
+                int(row["status"]),
+                row["code"],
+                row["instance"],
+            )
+        )
+    out = ResultsDir(folder)
+    out.data = {**data, "cells": []}
+    (folder / "requests.csv").unlink()
+    (folder / "cells.csv").unlink(missing_ok=True)
+    for cell in data["cells"]:
+        requests = by_cell.get(cell["cell"], [])
+        start, end = float(cell["warmup"]), float(cell["warmup"]) + float(cell["duration"])
+        ocr = cell_figures([r for r in requests if r.kind == "ocr"], start, end)
+        login = cell_figures([r for r in requests if r.kind == "login"], start, end)
+        cell.update(dataclasses.asdict(ocr))
+        cell.update(
+            login_requests=login.requests,
+            login_failures=login.failures,
+            login_p50=login.p50,
+            login_p95=login.p95,
+        )
+        counted = set(map(id, started_in(requests, start, end)))
+        out.add_cell(cell, ((r, id(r) in counted) for r in requests))
+    return len(data["cells"])
 
 
 def load_results(folder: Path) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def failure_cause(r: Request) -> str:
 
 @dataclass
 class Summary:
-    """What one cell measured, over the requests that completed inside its window."""
+    """What one cell measured (see `cell_figures` for which requests count)."""
 
     requests: int
     successes: int
@@ -95,3 +95,19 @@ def summarize(requests: Sequence[Request], duration: float) -> Summary:
 def in_window(requests: Sequence[Request], start: float, end: float) -> list[Request]:
     """Requests that completed inside [start, end): the closed-window way to count throughput."""
     return [r for r in requests if start <= r.end < end]
+
+
+def started_in(requests: Sequence[Request], start: float, end: float) -> list[Request]:
+    """Requests that started inside [start, end); the sweep waits for every one of them to end."""
+    return [r for r in requests if start <= r.start < end]
+
+
+def cell_figures(requests: Sequence[Request], start: float, end: float) -> Summary:
+    """A cell's figures: latency, failures and shares over the requests that *started* in the
+    window (counting those that completed in it would drop the slowest under heavy queueing),
+    throughput = successful requests *completed* in the window / its length."""
+    duration = end - start
+    summary = summarize(started_in(requests, start, end), duration)
+    done = sum(1 for r in in_window(requests, start, end) if r.ok)
+    summary.throughput = done / duration if duration > 0 else 0.0
+    return summary

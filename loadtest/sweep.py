@@ -26,7 +26,7 @@ from loadtest.progress import Progress
 from loadtest.results import ResultsDir, machine
 from loadtest.runner import CellRun, Credentials, Load, ensure_users, login, run_cell
 from loadtest.sampler import Sampler
-from loadtest.stats import in_window, summarize
+from loadtest.stats import cell_figures, started_in
 
 
 @dataclass
@@ -203,10 +203,9 @@ class Sweep:
         return run, sampler
 
     def save(self, cell: Cell, mesh: ScaledMesh, run: CellRun, sampler: Sampler) -> None:
-        measured = in_window(run.requests, run.window_start, run.window_end)
-        duration = run.window_end - run.window_start
-        ocr = summarize([r for r in measured if r.kind == "ocr"], duration)
-        login = summarize([r for r in measured if r.kind == "login"], duration)
+        measured = started_in(run.requests, run.window_start, run.window_end)
+        ocr = cell_figures([r for r in run.requests if r.kind == "ocr"], run.window_start, run.window_end)
+        login = cell_figures([r for r in run.requests if r.kind == "login"], run.window_start, run.window_end)
         record: dict[str, Any] = {
             "cell": cell.name,
             "mode": cell.mode,

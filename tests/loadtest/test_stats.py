@@ -55,3 +55,17 @@ def test_window_counts_completions_inside_it() -> None:
     reqs = [_r(0.0, 1.0), _r(0.5, 4.0), _r(3.0, 2.0), _r(9.0, 2.0)]
     kept = in_window(reqs, 2.0, 10.0)
     assert [r.start for r in kept] == [0.5, 3.0]
+
+
+def test_cell_figures_keep_the_slow_requests_that_end_after_the_window() -> None:
+    """Latency counts requests that started in the window, so heavy queueing is not hidden."""
+    from loadtest.stats import cell_figures
+
+    reqs = [
+        Request("ocr", 1.0, 2.0, 200, "", "a"),  # started before the window: not counted
+        Request("ocr", 3.0, 1.0, 200, "", "a"),  # in the window, ends inside
+        Request("ocr", 8.0, 30.0, 200, "", "b"),  # in the window, ends long after: counted
+    ]
+    figures = cell_figures(reqs, 2.0, 10.0)
+    assert figures.requests == 2 and figures.max == 30.0
+    assert figures.throughput == 2 / 8.0  # completions inside the window: the first two
