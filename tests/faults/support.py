@@ -174,12 +174,19 @@ def wait_ready(
 
 
 def login(gateway: str, username: str, password: str = "fault-test-secret-1") -> str:
+    """Register (if new) and log in; a gateway that has not yet heard of the user service by
+    push answers 503 no_instance, so that is retried for up to 15 s."""
+    creds = {"username": username, "password": password}
+    deadline = time.monotonic() + 15
     with httpx.Client(base_url=gateway, trust_env=False, timeout=30) as c:
-        c.post("/api/auth/register", json={"username": username, "password": password})
-        r = c.post("/api/auth/login", json={"username": username, "password": password})
-        if r.status_code != 200:
-            raise LaunchError(f"login of {username} failed: {r.status_code} {r.text[:200]}")
-        return str(r.json()["access_token"])
+        while True:
+            c.post("/api/auth/register", json=creds)
+            r = c.post("/api/auth/login", json=creds)
+            if r.status_code == 200:
+                return str(r.json()["access_token"])
+            if r.status_code != 503 or time.monotonic() > deadline:
+                raise LaunchError(f"login of {username} failed: {r.status_code} {r.text[:200]}")
+            time.sleep(0.3)
 
 
 @dataclass
