@@ -18,12 +18,15 @@ class LaunchError(Exception):
 
 
 def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
+    """Free on `host` and on the wildcard address: Java Nacos binds gRPC and JRaft on all
+    interfaces, so a port held on any address would make it fail later."""
+    for address in dict.fromkeys((host, "0.0.0.0")):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((address, port))
+            except OSError:
+                return False
     return True
 
 

@@ -238,7 +238,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             wait_http(f"{node.url}/health", 30, proc, home / "server.out")
             time.sleep(1.0)  # let the node join before the next one starts
         for node in nodes:
-            node.login(retry_for=20)
+            node.login(retry_for=60)  # followers see the admin once raft has replicated it
         yield Cluster(nodes, pids)
     finally:
         for pid in pids:
