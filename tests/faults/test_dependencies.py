@@ -7,6 +7,7 @@ import signal
 import time
 
 import httpx
+import pytest
 
 from mesh.cli.procs import alive
 from tests.faults.conftest import FaultMesh
