@@ -27,7 +27,8 @@ NACOS_DOWN_SECONDS = 30
 
 @pytest.mark.skipif(
     os.environ.get("OCR_MESH_RUN_RESTART") != "1",
-    reason="opt-in (OCR_MESH_RUN_RESTART=1): Nacos-restart scenarios regressed in the latest full runs; under investigation",
+    reason="opt-in (OCR_MESH_RUN_RESTART=1): Nacos-restart scenarios regressed in the latest "
+    "full runs; under investigation",
 )
 def test_nacos_down_30s_traffic_goes_on_and_services_reregister(fault_mesh: FaultMesh) -> None:
     """Real OCR nodes (3), load at concurrency 8 with a short pause between requests: Java Nacos is
