@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from mesh.registry import NacosRegistry, ServiceInstance
@@ -49,16 +50,23 @@ class ServiceDirectory:
         if self._watchdog is None:
             self._watchdog = asyncio.create_task(self._bridge_outages(registry))
 
-    async def _bridge_outages(self, registry: NacosRegistry, interval: float = 1.0) -> None:
-        """While the push stream is down, refresh from Nacos' HTTP API once a second.
+    async def _bridge_outages(
+        self, registry: NacosRegistry, interval: float = 1.0, settle: float = 10.0
+    ) -> None:
+        """While the push stream is down, and for `settle` s after it is back, refresh from
+        Nacos' HTTP API once a second.
 
         The last known lists stay in use throughout; this only makes instances that joined
-        while the gRPC client was still reconnecting visible as soon as Nacos answers again.
+        while the gRPC client was reconnecting (or before its subscriptions were redone)
+        visible as soon as Nacos answers again.
         """
+        bridge_until = 0.0
         while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(Exception):
-                if await registry.healthy():
+                if not await registry.healthy():
+                    bridge_until = time.monotonic() + settle
+                elif time.monotonic() >= bridge_until:
                     continue
                 for service in self.services():
                     fresh = await registry.instances_over_http(service)

@@ -98,6 +98,7 @@ class NacosRegistry:
         except Exception as exc:  # the SDK raises bare Exceptions and NacosException
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {reason}") from exc
+        await _redo_on_reconnect(naming)
         return cls(naming, settings)
 
     async def register(
@@ -211,6 +212,33 @@ class NacosRegistry:
             await self._naming.shutdown()
         except Exception:
             log.debug("error while closing the Nacos client", exc_info=True)
+
+
+class _RedoNow:
+    """On every (re)connection, run the SDK's redo task (re-register, re-subscribe) at once.
+
+    nacos-sdk-python 3.2 marks its registrations and subscriptions for redo when the gRPC
+    stream drops, but only runs the redo on a 30 s timer: after a Nacos restart a service
+    stayed unregistered, and a subscriber deaf to changes, for up to 30 s.
+    """
+
+    def __init__(self, redo_service: Any) -> None:
+        self._redo = redo_service
+
+    async def on_connected(self) -> None:
+        await self._redo.start_redo_task()
+
+    async def on_disconnect(self) -> None:
+        return None
+
+
+async def _redo_on_reconnect(naming: NacosNamingService) -> None:
+    """Hook _RedoNow after the SDK's own redo listener (listeners run in order)."""
+    try:
+        proxy = naming.grpc_client_proxy
+        await proxy.rpc_client.register_connection_listener(_RedoNow(proxy.redo_service))
+    except AttributeError:  # another SDK version: its own 30 s redo timer still applies
+        log.warning("this nacos-sdk-python has no redo hook; re-registration after a Nacos restart may lag")
 
 
 class RegistryUnavailable(Exception):

@@ -199,12 +199,6 @@ def test_sigkill_under_load_fails_no_request_and_stops_traffic_within_1s(mesh: M
     _wait_until_gateways_see(mesh, 3)
 
 
-@pytest.mark.skipif(
-    os.environ.get("OCR_MESH_RUN_RESTART") != "1",
-    reason="opt-in (OCR_MESH_RUN_RESTART=1): the 5 s newcomer check after a Nacos restart passed at "
-    "first but fails in the latest runs; under investigation (issue 5). Nacos-down traffic is "
-    "covered by tests/faults/test_dependencies.py",
-)
 def test_nacos_down_keeps_traffic_and_nacos_back_brings_new_instances(mesh: Mesh) -> None:
     mesh.launcher.nacos.stop()
     try:

@@ -7,7 +7,6 @@ import signal
 import time
 
 import httpx
-import pytest
 
 from mesh.cli.procs import alive
 from tests.faults.conftest import FaultMesh
@@ -25,11 +24,6 @@ from tests.faults.support import (
 NACOS_DOWN_SECONDS = 30
 
 
-@pytest.mark.skipif(
-    os.environ.get("OCR_MESH_RUN_RESTART") != "1",
-    reason="opt-in (OCR_MESH_RUN_RESTART=1): Nacos-restart scenarios regressed in the latest "
-    "full runs; under investigation",
-)
 def test_nacos_down_30s_traffic_goes_on_and_services_reregister(fault_mesh: FaultMesh) -> None:
     """Real OCR nodes (3), load at concurrency 8 with a short pause between requests: Java Nacos is
     stopped for 30 s and started again. Every request succeeds from the gateway's cached lists,
