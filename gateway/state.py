@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import aiohttp
 
 from gateway.balancer import Pool
 from gateway.config import GatewaySettings
@@ -20,7 +20,9 @@ from mesh.tokens import TokenVerifier
 class Gateway:
     """The gateway's long-lived parts, built once in the lifespan and injected into routes."""
 
-    def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self, settings: GatewaySettings, client: aiohttp.ClientSession, metrics: GatewayMetrics
+    ) -> None:
         s = settings
         self.settings = s
         self.directory = ServiceDirectory()

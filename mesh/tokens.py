@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ class TokenVerifier:
         audience: str = DEFAULT_AUDIENCE,
         leeway: float = 5.0,
         min_refresh_interval: float = 5.0,
+        cache_size: int = 4096,
     ) -> None:
         self._fetch = fetch_jwks
         self._issuer = issuer
@@ -55,6 +57,10 @@ class TokenVerifier:
         self._keys: dict[str, Any] = {}
         self._last_refresh = -1e9
         self._lock = asyncio.Lock()
+        # Tokens already verified, until their `exp`: a repeat caller skips the signature check.
+        # Keyed by the whole token, signature included, so only the exact bytes that passed hit.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
 
     def load_jwks(self, jwks: dict[str, Any]) -> None:
         keys: dict[str, Any] = {}
@@ -62,6 +68,8 @@ class TokenVerifier:
             if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "kid" not in jwk:
                 continue
             keys[str(jwk["kid"])] = OKPAlgorithm.from_jwk(json.dumps(jwk))
+        if keys.keys() != self._keys.keys():
+            self._verified.clear()  # a key was withdrawn or added: check every token afresh
         self._keys = keys
 
     async def _refresh(self) -> None:
@@ -75,6 +83,20 @@ class TokenVerifier:
                 log.warning("could not refresh the JWKS: %s", exc)
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() < expires:
+                return principal
+            del self._verified[token]
+        principal = await self._verify_signed(token)
+        if self._cache_size > 0:
+            self._verified[token] = (principal, float(principal.claims["exp"]))
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify_signed(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -89,3 +89,33 @@ def _hs256_with_public_key(ring: KeyRing) -> str:
 async def test_bad_tokens_are_refused(ring: KeyRing, verifier: TokenVerifier, make: Any) -> None:
     with pytest.raises(Unauthorized):
         await verifier.verify(make(ring))
+
+
+async def test_a_verified_token_stops_passing_at_its_expiry(ring: KeyRing) -> None:
+    async def fetch() -> dict[str, Any]:
+        return ring.jwks()
+
+    verifier = TokenVerifier(fetch, min_refresh_interval=0, leeway=0)
+    token = ring.sign(_claims(exp=int(time.time()) + 2))
+    assert (await verifier.verify(token)).user_id == "1"
+    assert (await verifier.verify(token)).user_id == "1"  # now answered from the cache
+    time.sleep(max(0.0, int(time.time()) + 2 - time.time()) + 1.1)
+    with pytest.raises(Unauthorized) as refused:
+        await verifier.verify(token)
+    assert refused.value.code == "token_expired"
+
+
+async def test_a_withdrawn_key_refuses_tokens_it_had_passed(ring: KeyRing, tmp_path: Path) -> None:
+    published = [ring.jwks()]
+
+    async def fetch() -> dict[str, Any]:
+        return published[0]
+
+    verifier = TokenVerifier(fetch, min_refresh_interval=0)
+    token = ring.sign(_claims())
+    assert (await verifier.verify(token)).user_id == "1"
+    other = KeyRing.load_or_create(tmp_path / "other")
+    published[0] = other.jwks()  # the old key is withdrawn from the JWKS
+    assert (await verifier.verify(other.sign(_claims()))).user_id == "1"  # unknown kid: refetch
+    with pytest.raises(Unauthorized):
+        await verifier.verify(token)
