@@ -93,7 +93,9 @@ class Pool:
             if len(candidates) == 1:
                 return candidates[0]
             a, b = self._rng.sample(candidates, 2)
-            return a if a.in_flight <= b.in_flight else b
+            # Ties (always, at concurrency 1) go to the one that has served less, so an idle
+            # mesh still spreads its requests evenly.
+            return a if (a.in_flight, a.served) <= (b.in_flight, b.served) else b
         return candidates[next(self._counter) % len(candidates)]
 
     def has_candidates(self, exclude: frozenset[str] | set[str] = frozenset()) -> bool:

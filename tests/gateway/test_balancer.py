@@ -48,6 +48,18 @@ def test_least_in_flight_avoids_the_busy_instance() -> None:
     assert counts[9001] + counts[9002] == 3000
 
 
+async def test_least_in_flight_spreads_one_at_a_time_requests_evenly() -> None:
+    """At concurrency 1 every in-flight count is 0: ties go to the instance that served less."""
+    pool = Pool("s", "least_in_flight", rng=random.Random(3))
+    pool.update(_instances(1, 1))
+    for _ in range(100):
+        endpoint = await pool.acquire(set(), 1.0)
+        assert endpoint is not None
+        pool.succeeded(endpoint)
+        await pool.release(endpoint)
+    assert [e.served for e in pool.endpoints()] == [50, 50]
+
+
 def test_unhealthy_disabled_and_zero_weight_get_no_traffic() -> None:
     pool = Pool("s", "round_robin")
     pool.update(
