@@ -43,10 +43,10 @@ def client_limit(request: Request, gateway: GatewayDep) -> None:
 UserDep = Annotated[Principal, Depends(current_user)]
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it grows past the limit."""
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The request body: 413 as soon as it grows past the limit, 408 if it arrives too slowly."""
     message = f"the upload is larger than {limit // (1024 * 1024) or 1} MB"
-    return b"".join([chunk async for chunk in limited_stream(request, limit, message)])
+    return b"".join([chunk async for chunk in limited_stream(request, limit, message, seconds)])
 
 
 def _headers(request: Request, *names: str) -> list[tuple[str, str]]:
@@ -69,14 +69,14 @@ def _answer(up: Upstream, served_by: bool = False) -> Response:
 
 @router.post("/auth/register", dependencies=[Depends(client_limit)])
 async def register(request: Request, gateway: GatewayDep) -> Response:
-    body = await read_body(request, AUTH_BODY_LIMIT)
+    body = await read_body(request, AUTH_BODY_LIMIT, gateway.settings.upload_seconds)
     up = await gateway.call_users(request.method, "/auth/register", _headers(request, "content-type"), body)
     return _answer(up)
 
 
 @router.post("/auth/login", dependencies=[Depends(client_limit)])
 async def login(request: Request, gateway: GatewayDep) -> Response:
-    body = await read_body(request, AUTH_BODY_LIMIT)
+    body = await read_body(request, AUTH_BODY_LIMIT, gateway.settings.upload_seconds)
     up = await gateway.call_users(request.method, "/auth/login", _headers(request, "content-type"), body)
     return _answer(up)
 
@@ -89,7 +89,7 @@ async def me(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
 
 @router.post("/ocr")
 async def ocr(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
-    body = await read_body(request, gateway.settings.max_upload_bytes)
+    body = await read_body(request, gateway.settings.max_upload_bytes, gateway.settings.upload_seconds)
     up = await gateway.call_ocr(_headers(request, "content-type", "authorization"), body)
     return _answer(up, served_by=True)
 

@@ -58,6 +58,11 @@ class Conflict(MeshError):
     code = "conflict"
 
 
+class UploadTimeout(MeshError):
+    status_code = 408
+    code = "upload_timeout"
+
+
 class PayloadTooLarge(MeshError):
     status_code = 413
     code = "payload_too_large"
@@ -94,6 +99,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "upload_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     429: "rate_limited",

@@ -34,6 +34,7 @@ class MeshSettings(BaseSettings):
     token_issuer: str = "ocr-mesh"
     token_audience: str = "ocr-mesh-api"
 
+    upload_seconds: float = 60.0  # a request body must arrive within this (slow-loris guard; 408)
     drain_seconds: float = 30.0
     deregister_grace_seconds: float = 0.5
 

@@ -58,8 +58,9 @@ class _FieldCollector:
             raise PayloadTooLarge(f"the upload is larger than {self.limit} bytes")
 
 
-async def read_form_file(request: Request, field: str, limit: int) -> bytes:
-    """The bytes of multipart field `field`; 413 as soon as it grows past `limit`."""
+async def read_form_file(request: Request, field: str, limit: int, seconds: float) -> bytes:
+    """The bytes of multipart field `field`; 413 as soon as it grows past `limit`, 408 when the
+    body has not arrived within `seconds`."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -68,7 +69,7 @@ async def read_form_file(request: Request, field: str, limit: int) -> bytes:
     message = f"the upload is larger than {limit} bytes"
     try:
         parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
-        async for chunk in limited_stream(request, limit + FORM_OVERHEAD, message):
+        async for chunk in limited_stream(request, limit + FORM_OVERHEAD, message, seconds):
             parser.write(chunk)
         parser.finalize()
     except FormParserError as exc:

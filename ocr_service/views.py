@@ -52,7 +52,9 @@ async def ocr(request: Request) -> OcrResponse:
     """Recognise the text (and QR codes) in the uploaded image, field `image`."""
     service: OcrService = request.app.state.ocr
     with service.admit() as started:
-        data = await read_form_file(request, "image", service.settings.max_upload_bytes)
+        data = await read_form_file(
+            request, "image", service.settings.max_upload_bytes, service.settings.upload_seconds
+        )
         result = await service.recognize(data, started)
     return OcrResponse.build(
         result,

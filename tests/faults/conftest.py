@@ -19,6 +19,7 @@ from tests.faults.support import login, start, wait_ready
 from tests.support import free_base_port
 
 OPEN_LIMITS = {"OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
+UPLOAD_SECONDS = 15  # the fault mesh gateway's body deadline (default 60 s), for the stalled-upload test
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,7 +59,9 @@ def fault_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultMesh]:
     try:
         users = start(launcher, "user-service")
         ocr = [start(launcher, "ocr-service") for _ in range(3)]
-        gw = start(launcher, "ocr-gateway", env=OPEN_LIMITS)
+        gw = start(
+            launcher, "ocr-gateway", env=OPEN_LIMITS | {"OCR_MESH_UPLOAD_SECONDS": str(UPLOAD_SECONDS)}
+        )
         wait_ready(launcher, [users, *ocr, gw], timeout=240)
         gateway = f"http://127.0.0.1:{gw.port}"
         mesh = FaultMesh(launcher, data_dir, gateway, gw, users, ocr)

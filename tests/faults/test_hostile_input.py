@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
 from mesh.cli.procs import alive
-from tests.faults.conftest import FaultMesh
+from tests.faults.conftest import UPLOAD_SECONDS, FaultMesh
 from tests.faults.support import assert_error_shape, report, small_image
 from user_service.keys import KeyRing
 
@@ -304,6 +304,20 @@ def test_slow_upload_is_served(fault_mesh: FaultMesh) -> None:
     assert status == 200, answer[:300]
     assert "Fault" in json.loads(answer)["text"]
     report("slow-upload", f"{len(body)} bytes in 25 chunks over {took:.1f} s: 200")
+
+
+def test_stalled_upload_gets_408_at_the_deadline(fault_mesh: FaultMesh) -> None:
+    """Slow loris: headers and 200 bytes of a declared 50 kB body, then silence. The gateway answers
+    408 upload_timeout at its body deadline instead of holding the connection forever."""
+    started = time.monotonic()
+    status, _, answer, sent = _raw_upload(
+        fault_mesh, iter([b"-" * 200]), declared=50_000, limit_seconds=UPLOAD_SECONDS + 10
+    )
+    took = time.monotonic() - started
+    assert status == 408, answer[:300]
+    assert json.loads(answer)["error"]["code"] == "upload_timeout"
+    assert took < UPLOAD_SECONDS + 10
+    report("stalled-upload", f"{sent} of 50000 bytes, then silence: 408 upload_timeout after {took:.1f} s")
 
 
 # ---------------------------------------------------------------- tokens

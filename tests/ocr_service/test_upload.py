@@ -8,7 +8,7 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
-from mesh.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from mesh.errors import BadRequest, PayloadTooLarge, UploadTimeout, ValidationFailed
 from ocr_service.upload import read_form_file
 
 CHUNK = 64 * 1024
@@ -41,7 +41,7 @@ def form(field: str, payload: bytes, extra: bytes = b"", boundary: str = "xyz") 
 
 def read(chunks: list[bytes], limit: int, content_type: str = "multipart/form-data; boundary=xyz") -> bytes:
     pulled = [0]
-    return asyncio.run(read_form_file(streaming_request(chunks, content_type, pulled), "image", limit))
+    return asyncio.run(read_form_file(streaming_request(chunks, content_type, pulled), "image", limit, 60))
 
 
 def test_reads_the_named_field() -> None:
@@ -54,7 +54,7 @@ def test_stops_reading_as_soon_as_the_limit_is_passed() -> None:
     pulled = [0]
     request = streaming_request(chunks, "multipart/form-data; boundary=xyz", pulled)
     with pytest.raises(PayloadTooLarge):
-        asyncio.run(read_form_file(request, "image", 100_000))
+        asyncio.run(read_form_file(request, "image", 100_000, 60))
     assert pulled[0] <= 3  # 100 kB limit: two or three 64 kB chunks, not 200
 
 
@@ -63,7 +63,7 @@ def test_declared_length_over_limit_is_refused_before_reading() -> None:
     request = streaming_request(form("image", b"x"), "multipart/form-data; boundary=xyz", pulled)
     request.scope["headers"].append((b"content-length", b"999999999"))
     with pytest.raises(PayloadTooLarge):
-        asyncio.run(read_form_file(request, "image", 1000))
+        asyncio.run(read_form_file(request, "image", 1000, 60))
     assert pulled[0] == 0
 
 
@@ -80,3 +80,22 @@ def test_declared_length_over_limit_is_refused_before_reading() -> None:
 def test_refusals(chunks: list[bytes], content_type: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         read(chunks, 1000, content_type)
+
+
+def test_a_body_that_stops_arriving_is_refused_at_the_deadline() -> None:
+    """A slow-loris client: the first chunk arrives, then nothing (the receive never returns)."""
+    first = form("image", b"x" * 1000)[0][:200]
+    sent = [False]
+
+    async def receive() -> Message:
+        if not sent[0]:
+            sent[0] = True
+            return {"type": "http.request", "body": first, "more_body": True}
+        await asyncio.Event().wait()  # the client went quiet
+        raise AssertionError("unreachable")
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=xyz")]
+    request = Request({"type": "http", "method": "POST", "path": "/ocr", "headers": headers}, receive)
+    with pytest.raises(UploadTimeout) as refused:
+        asyncio.run(read_form_file(request, "image", 100_000, 0.3))
+    assert refused.value.status_code == 408 and refused.value.code == "upload_timeout"
