@@ -1,15 +1,17 @@
 """OCR node benchmark: latency, throughput of 1 and 2 instances, RSS over many requests.
 
 Each service figure is printed next to the raw library's, measured in the same run:
-plain PaddleOCR(cpu_threads=1) in 1 process, and in 2 processes (multiprocessing).
+the engine's plain library call (PaddleOCR.ocr or RapidOCR.__call__, one CPU thread, the
+service's models and settings) in 1 process, and in 2 processes (multiprocessing).
 
-    PYTHONPATH=. python benchmarks/ocr_node.py [--seconds 20] [--rss-requests 2000]
+    PYTHONPATH=. python benchmarks/ocr_node.py [--engine paddle|rapidocr] [--seconds 20] [--rss-requests 2000]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import logging
 import multiprocessing as mp
 import os
 import statistics
@@ -33,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from mesh.cli.procs import next_free_port  # noqa: E402
 from ocr_service.config import OcrSettings  # noqa: E402
 from ocr_service.paddle import build_paddle_ocr  # noqa: E402
+from ocr_service.rapid_engine import build_rapid_ocr  # noqa: E402
 from tests.support import cjk_font  # noqa: E402
 
 CARD_LINES = [
@@ -56,27 +59,34 @@ def card_png(scale: float = 1.0) -> bytes:
     return buf.getvalue()
 
 
-def new_paddle() -> Any:
-    return build_paddle_ocr(OcrSettings(nacos_enabled=False, cpu_threads=1))
+def new_raw(engine: str) -> Any:
+    """A function that reads one image with the engine's plain library call."""
+    settings = OcrSettings(nacos_enabled=False, cpu_threads=1, engine=engine)
+    if engine == "rapidocr":
+        return build_rapid_ocr(settings)
+    ocr = build_paddle_ocr(settings)
+    return lambda img: ocr.ocr(img, cls=True)
 
 
-def _raw_worker(data: bytes, start: Any, seconds: float, out: Any) -> None:
-    ocr = new_paddle()
+def _raw_worker(data: bytes, engine: str, start: Any, seconds: float, out: Any) -> None:
+    read = new_raw(engine)
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    ocr.ocr(img, cls=True)
+    read(img)
     start.wait()
     count, until = 0, time.perf_counter() + seconds
     while time.perf_counter() < until:
-        ocr.ocr(img, cls=True)
+        read(img)
         count += 1
     out.put(count)
 
 
-def raw_throughput(data: bytes, processes: int, seconds: float) -> float:
-    """Images per second of `processes` plain PaddleOCR processes, each with one thread."""
+def raw_throughput(data: bytes, engine: str, processes: int, seconds: float) -> float:
+    """Images per second of `processes` plain library processes, each with one thread."""
     ctx = mp.get_context("spawn")
     start, out = ctx.Barrier(processes + 1), ctx.Queue()
-    workers = [ctx.Process(target=_raw_worker, args=(data, start, seconds, out)) for _ in range(processes)]
+    workers = [
+        ctx.Process(target=_raw_worker, args=(data, engine, start, seconds, out)) for _ in range(processes)
+    ]
     for w in workers:
         w.start()
     start.wait()
@@ -86,14 +96,14 @@ def raw_throughput(data: bytes, processes: int, seconds: float) -> float:
     return float(total) / seconds
 
 
-def raw_latency(data: bytes, n: int) -> float:
-    ocr = new_paddle()
+def raw_latency(data: bytes, engine: str, n: int) -> float:
+    read = new_raw(engine)
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    ocr.ocr(img, cls=True)
+    read(img)
     times = []
     for _ in range(n):
         started = time.perf_counter()
-        ocr.ocr(img, cls=True)
+        read(img)
         times.append(time.perf_counter() - started)
     return float(statistics.median(times))
 
@@ -101,7 +111,7 @@ def raw_latency(data: bytes, n: int) -> float:
 class Node:
     """One `python -m ocr_service` process on a free port, Nacos off."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, engine: str) -> None:
         self.port = next_free_port("127.0.0.1", 8190)
         env = {
             **os.environ,
@@ -109,6 +119,7 @@ class Node:
             "OCR_MESH_NACOS_ENABLED": "false",
             "OCR_MESH_REQUIRE_TOKEN": "false",  # the node alone: no user service to check tokens with
             "OCR_MESH_PORT": str(self.port),
+            "OCR_MESH_ENGINE": engine,
             "OCR_MESH_DATA_DIR": str(data_dir / str(self.port)),
         }
         self.proc = subprocess.Popen(
@@ -181,14 +192,16 @@ def service_throughput(nodes: list[Node], data: bytes, clients: int, seconds: fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=("paddle", "rapidocr"), default="paddle")
     parser.add_argument("--latency-n", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rss-requests", type=int, default=2000)
     parser.add_argument("--rss-only", action="store_true", help="only the RSS run (a fresh instance)")
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.rss_only:
         with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
-            node = Node(Path(tmp))
+            node = Node(Path(tmp), args.engine)
             try:
                 rss_memory(node, args.rss_requests)
             finally:
@@ -196,32 +209,33 @@ def main() -> None:
         return
     data = card_png()
     print(
-        f"card image: 900x420 PNG, {len(data)} bytes; "
+        f"engine {args.engine}; card image: 900x420 PNG, {len(data)} bytes; "
         f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores"
     )
 
     print(
-        f"raw library latency (median of {args.latency_n}): {raw_latency(data, args.latency_n) * 1000:.0f} ms"
+        f"raw library latency (median of {args.latency_n}): "
+        f"{raw_latency(data, args.engine, args.latency_n) * 1000:.0f} ms"
     )
     with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
-        node = Node(Path(tmp))
+        node = Node(Path(tmp), args.engine)
         try:
             print(
                 f"latency (median of {args.latency_n}), service: "
                 f"{service_latency(node, data, args.latency_n) * 1000:.0f} ms"
             )
             rate, refused = service_throughput([node], data, 3, args.seconds)
-            raw1 = raw_throughput(data, 1, args.seconds)
+            raw1 = raw_throughput(data, args.engine, 1, args.seconds)
             print(
                 f"throughput, 1 instance: service {rate:.2f}/s (refused {refused})"
                 f" | raw library, 1 process: {raw1:.2f}/s"
             )
-            second = Node(Path(tmp))
+            second = Node(Path(tmp), args.engine)
             try:
                 rate2, refused2 = service_throughput([node, second], data, 6, args.seconds)
             finally:
                 second.stop()
-            raw2 = raw_throughput(data, 2, args.seconds)
+            raw2 = raw_throughput(data, args.engine, 2, args.seconds)
             print(
                 f"throughput, 2 instances: service {rate2:.2f}/s (refused {refused2})"
                 f" | raw library, 2 processes: {raw2:.2f}/s"

@@ -6,9 +6,11 @@ import argparse
 import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from ocr_service.config import OcrSettings
 from ocr_service.evaluate.report import as_json, table
 from ocr_service.evaluate.runner import ItemResult, direct_reader, load_items, run, service_reader
 
@@ -26,6 +28,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("folder", type=Path, help="folder with labels.jsonl and the images")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also save the results as JSON")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS), help="which paths to run")
+    parser.add_argument(
+        "--engine", choices=("paddle", "rapidocr"), default="paddle", help="the OCR engine of both paths"
+    )
     parser.set_defaults(func=main)
 
 
@@ -38,9 +43,14 @@ def main(args: argparse.Namespace) -> int:
     items = load_items(folder)
     runs: dict[str, list[ItemResult]] = {}
     for name in args.paths:
-        print(f"reading {len(items)} images through the {name} path ...", file=sys.stderr, flush=True)
-        with service_reader() if name == "service" else direct_reader() as reader:
-            runs[name] = run(items, folder, reader)
+        what = f"reading {len(items)} images through the {name} path ({args.engine}) ..."
+        print(what, file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(prefix="ocr-eval-") as tmp:
+            settings = OcrSettings(
+                data_dir=Path(tmp), nacos_enabled=False, require_token=False, engine=args.engine
+            )
+            with service_reader(settings) if name == "service" else direct_reader(settings) as reader:
+                runs[name] = run(items, folder, reader)
     print(table(runs))
     if args.json is not None:
         args.json.write_text(json.dumps(as_json(runs, str(folder)), ensure_ascii=False, indent=1), "utf-8")

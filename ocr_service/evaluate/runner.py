@@ -126,10 +126,28 @@ def service_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
 
 @contextmanager
 def direct_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
-    """Plain `PaddleOCR(...).ocr(cv2.imread(path))` with the service's models, no preprocessing."""
+    """The engine's plain library call on `cv2.imread(path)` with the service's models, no
+    preprocessing: `PaddleOCR(...).ocr(img)` or `RapidOCR(...)(img)`."""
     import cv2
 
     settings = settings or OcrSettings(nacos_enabled=False)
+    if settings.engine == "rapidocr":
+        from ocr_service.rapid_engine import build_rapid_ocr
+
+        rapid = build_rapid_ocr(settings)
+
+        def read_rapid(path: Path) -> list[OcrLine]:
+            out = rapid(cv2.imread(str(path)))
+            if out.boxes is None or out.txts is None:
+                return []
+            return [
+                OcrLine(str(t), float(s), to_box(pts))
+                for pts, t, s in zip(out.boxes, out.txts, out.scores, strict=True)
+            ]
+
+        yield read_rapid
+        return
+
     ocr = build_paddle_ocr(settings)
 
     def read(path: Path) -> list[OcrLine]:

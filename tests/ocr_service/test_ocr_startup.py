@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from ocr_service.config import OcrSettings
 from ocr_service.main import create_app, instance_metadata
@@ -46,6 +48,15 @@ def test_rapidocr_engine_reads_a_line(tmp_path: Path) -> None:
         body = response.json()
         assert body["engine"] == "rapidocr"
         assert body["text"].replace(" ", "") == "HelloMesh42"
+        # The same reading steps as the Paddle engine: an upside-down page comes back in order.
+        page = ["Invoice 2024-118", "Total: 42.50 EUR", "Thank you"]
+        turned = Image.open(io.BytesIO(render_lines(page))).transpose(Image.Transpose.ROTATE_180)
+        buf = io.BytesIO()
+        turned.save(buf, "PNG")
+        response = client.post("/ocr", files={"image": ("turned.png", buf.getvalue())})
+        assert response.status_code == 200, response.text
+        read = [ln["text"].replace(" ", "") for ln in response.json()["lines"]]
+        assert read == [t.replace(" ", "") for t in page], response.json()["text"]
 
 
 def test_the_node_verifies_tokens_when_required(tmp_path: Path) -> None:
