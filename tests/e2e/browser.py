@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshots_dir() -> Path:
+    """docs/screenshots when OCR_MESH_SCREENSHOTS=1 (to refresh the docs), else a scratch folder,
+    so a test run leaves the work tree clean."""
+    if os.environ.get("OCR_MESH_SCREENSHOTS") == "1":
+        return DOC_SCREENSHOTS
+    return Path(tempfile.gettempdir()) / "ocr-mesh-screenshots"
+
 
 # OCR on a busy two-core machine can take several seconds; nothing here is a timing check,
 # these are only upper bounds for waiting.
@@ -95,11 +105,12 @@ def log_in(page: Page, username: str, password: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Save the viewport as docs/screenshots/<name>.png, palette-reduced to stay small."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save the viewport as <name>.png (see screenshots_dir), palette-reduced to stay small."""
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     raw = page.screenshot(animations="disabled", caret="hide")
     img = Image.open(io.BytesIO(raw)).convert("RGB")
     small = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    path = SCREENSHOTS / f"{name}.png"
+    path = folder / f"{name}.png"
     small.save(path, "PNG", optimize=True)
     return path

@@ -2,7 +2,7 @@
 
 Every test drives the page the gateway serves, with the real user service, real Nacos and
 the real PaddleOCR model behind it. The tests also write the screenshots that docs/web.md
-lists (docs/screenshots/, overwritten on each run).
+lists (into docs/screenshots/ only with OCR_MESH_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
