@@ -26,6 +26,7 @@ class Endpoint:
     failures: int = 0
     consecutive_failures: int = 0
     ejected_until: float = 0.0
+    last_pick: int = -1  # the pool's pick counter when least-in-flight last chose it
 
     @property
     def address(self) -> str:
@@ -93,9 +94,11 @@ class Pool:
             if len(candidates) == 1:
                 return candidates[0]
             a, b = self._rng.sample(candidates, 2)
-            # Ties (always, at concurrency 1) go to the one that has served less, so an idle
-            # mesh still spreads its requests evenly.
-            return a if (a.in_flight, a.served) <= (b.in_flight, b.served) else b
+            # Ties (always, at concurrency 1) go to the one picked longer ago, so an idle mesh
+            # still takes turns; a lifetime count would flood a newly joined instance instead.
+            pick = a if (a.in_flight, a.last_pick) <= (b.in_flight, b.last_pick) else b
+            pick.last_pick = next(self._counter)
+            return pick
         return candidates[next(self._counter) % len(candidates)]
 
     def has_candidates(self, exclude: frozenset[str] | set[str] = frozenset()) -> bool:

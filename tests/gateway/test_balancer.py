@@ -48,16 +48,25 @@ def test_least_in_flight_avoids_the_busy_instance() -> None:
     assert counts[9001] + counts[9002] == 3000
 
 
-async def test_least_in_flight_spreads_one_at_a_time_requests_evenly() -> None:
-    """At concurrency 1 every in-flight count is 0: ties go to the instance that served less."""
+async def test_least_in_flight_takes_turns_at_concurrency_1_even_after_a_join() -> None:
+    """At concurrency 1 every in-flight count is 0: ties go to the instance picked longer ago,
+    so requests alternate, and an instance that joins late gets its turn, not a flood."""
+
+    async def one_at_a_time(pool: Pool, n: int) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for _ in range(n):
+            endpoint = await pool.acquire(set(), 1.0)
+            assert endpoint is not None
+            counts[endpoint.instance.port] += 1
+            pool.succeeded(endpoint)
+            await pool.release(endpoint)
+        return counts
+
     pool = Pool("s", "least_in_flight", rng=random.Random(3))
-    pool.update(_instances(1, 1))
-    for _ in range(100):
-        endpoint = await pool.acquire(set(), 1.0)
-        assert endpoint is not None
-        pool.succeeded(endpoint)
-        await pool.release(endpoint)
-    assert [e.served for e in pool.endpoints()] == [50, 50]
+    pool.update(_instances(1))
+    assert await one_at_a_time(pool, 50) == {9000: 50}
+    pool.update(_instances(1, 1))  # a second instance joins after the first served 50
+    assert await one_at_a_time(pool, 100) == {9000: 50, 9001: 50}
 
 
 def test_unhealthy_disabled_and_zero_weight_get_no_traffic() -> None:
