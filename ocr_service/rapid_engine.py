@@ -70,7 +70,7 @@ class RapidOcrEngine(OcrEngine):
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
         assert self._predictor is not None, "engine not loaded"
-        return read_image(image, self._predictor)
+        return read_image(image, self._predictor, pad_small=False)
 
     def _unload(self) -> None:
         self._predictor = None
