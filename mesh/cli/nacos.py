@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import secrets
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +42,17 @@ def _new_credentials() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class NacosServer:
-    """One local Nacos server: which kind, where it lives and which ports it uses."""
+    """One local Nacos server: which kind, where it lives and which ports it uses.
+
+    `members` ("host:port" of every node, this one included) makes it one node of a cluster:
+    it gets its own home and pid file, and shares the data folder's credentials with the others.
+    """
 
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 8848
     kind: str = DEFAULT_KIND
+    members: tuple[str, ...] = ()
 
     @property
     def backend(self) -> Backend:
@@ -56,7 +62,7 @@ class NacosServer:
 
     @property
     def home(self) -> Path:
-        return self.data_dir / "nacos" / self.kind
+        return self.data_dir / "nacos" / (f"{self.kind}-{self.port}" if self.members else self.kind)
 
     @property
     def console_port(self) -> int:
@@ -64,7 +70,7 @@ class NacosServer:
 
     @property
     def pid_file(self) -> Path:
-        return self.data_dir / "nacos" / "server.pid"
+        return self.home / "server.pid" if self.members else self.data_dir / "nacos" / "server.pid"
 
     @property
     def log_file(self) -> Path:
@@ -97,21 +103,30 @@ class NacosServer:
             return False
         return r.status_code == 200
 
-    def start(self, timeout: float = 120.0) -> str:
-        """Start the server unless it already runs; wait until ready and the admin can log in."""
-        if self.running_pid() and self.ready():
-            return f"Nacos ({self.kind}) already running at {self.url}"
+    def _check_ports(self) -> None:
         for port in self.backend.ports(self):
             if not port_free(self.host, port):
                 raise LaunchError(
                     f"port {port} on {self.host} is taken by another program; Nacos ({self.kind}) "
                     f"needs it. Stop that program or set OCR_MESH_NACOS_PORT to another base port"
                 )
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Spawn the server (ports checked, installed if needed) without waiting for it."""
+        self._check_ports()
         self.backend.install()
-        started = time.monotonic()
         args, env = self.backend.command(self)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        proc = spawn(args, log=self.log_file, pid_file=self.pid_file, env=env, cwd=self.home)
+        return spawn(args, log=self.log_file, pid_file=self.pid_file, env=env, cwd=self.home)
+
+    def start(self, timeout: float = 120.0) -> str:
+        """Start the server unless it already runs; wait until ready and the admin can log in."""
+        if self.running_pid() and self.ready():
+            return f"Nacos ({self.kind}) already running at {self.url}"
+        self._check_ports()
+        self.backend.install()  # before the clock: the first build takes minutes
+        started = time.monotonic()
+        proc = self.launch()
         wait_http(f"{self.url}{self.backend.readiness_path}", timeout, proc, self.log_file)
         self._ensure_admin()
         self.login(retry_for=30.0)
@@ -121,18 +136,27 @@ class NacosServer:
             f"{self.url}, console on :{self.console_port}"
         )
 
-    def _ensure_admin(self) -> None:
+    def _ensure_admin(self, retry_for: float = 0.0) -> None:
         """Java Nacos has no default user since 2.4: create the admin once through the API."""
         if self.kind != "java":
             return
-        r = httpx.post(
-            f"{self.url}/nacos/v3/auth/user/admin",
-            data={"password": self.credentials()["password"]},
-            timeout=10.0,
-            trust_env=False,
-        )
-        if r.status_code not in (200, 409) and '"code":409' not in r.text:
-            raise LaunchError(f"could not create the Nacos admin ({r.status_code}); see {self.log_file}")
+        deadline = time.monotonic() + retry_for
+        while True:
+            try:
+                r = httpx.post(
+                    f"{self.url}/nacos/v3/auth/user/admin",
+                    data={"password": self.credentials()["password"]},
+                    timeout=10.0,
+                    trust_env=False,
+                )
+                if r.status_code in (200, 409) or '"code":409' in r.text:
+                    return
+                problem = f"{r.status_code}"
+            except httpx.HTTPError as e:  # a cluster's first raft write may time out
+                problem = repr(e)
+            if time.monotonic() > deadline:
+                raise LaunchError(f"could not create the Nacos admin ({problem}); see {self.log_file}")
+            time.sleep(1.0)
 
     def login(self, retry_for: float = 0.0) -> str:
         """An access token for the admin; proves auth is on and the password works."""
@@ -179,3 +203,18 @@ class NacosServer:
             return f"Nacos is not running (no live pid in {self.pid_file})"
         state = "ready" if self.ready() else "not ready"
         return f"Nacos ({self.kind}, pid {pid}) {state} at {self.url}"
+
+
+def start_cluster(nodes: list[NacosServer], timeout: float = 150.0) -> float:
+    """Start the nodes of one cluster together (each waits for a raft majority before it is
+    ready), create the admin once (raft replicates it), and wait until every node accepts the
+    admin login. Returns the seconds this took; stop the nodes with `stop()` even on failure."""
+    started = time.monotonic()
+    procs = [node.launch() for node in nodes]
+    for node, proc in zip(nodes, procs, strict=True):
+        left = max(1.0, started + timeout - time.monotonic())
+        wait_http(f"{node.url}{node.backend.readiness_path}", left, proc, node.log_file)
+    nodes[0]._ensure_admin(retry_for=30.0)
+    for node in nodes:
+        node.login(retry_for=60.0)  # each node's user cache refreshes on its own schedule
+    return time.monotonic() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -68,6 +69,8 @@ class RNacos:
         return [server.port, server.port + 1000, server.console_port]
 
     def command(self, server: NacosServer) -> tuple[list[str], dict[str, str]]:
+        if server.members:
+            raise LaunchError("r-nacos cluster nodes are started by tests/faults/test_multi_host.py")
         creds = server.credentials()
         (server.home / "data").mkdir(parents=True, exist_ok=True)
         (server.home / "rnacos.env").touch()
@@ -105,18 +108,29 @@ class JavaNacos:
     def jar(self) -> Path:
         return self.lib / "ocr-mesh-nacos-launcher.jar"
 
+    @staticmethod
+    def sources_hash() -> str:
+        """The launcher's pom and Java sources: a jar built from other sources is rebuilt."""
+        java = NACOS_DIR / "java"
+        digest = hashlib.sha256()
+        for path in [java / "pom.xml", *sorted((java / "src").rglob("*.java"))]:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
     def install(self) -> None:
-        if self.jar.exists():
+        stamp, sources = self.lib / "launcher.sources", self.sources_hash()
+        if self.jar.exists() and stamp.exists() and stamp.read_text() == sources:
             return
         mvn, java = shutil.which("mvn"), shutil.which("java")
         if java is None or mvn is None:
             raise LaunchError("the Java Nacos server needs Java 17+ and Maven: install openjdk-17 and maven")
-        print(f"resolving Nacos {JAVA_NACOS_VERSION} from Maven Central (once; about 2 minutes)", flush=True)
+        print(f"building the Nacos {JAVA_NACOS_VERSION} launcher with Maven (first time: ~2 min)", flush=True)
         pom = NACOS_DIR / "java" / "pom.xml"
         data = f"-Dnacos.data.dir={self.lib.parent}"
         _run([mvn, "-q", "-B", "-f", str(pom), data, "package"], "mvn package")
         if not self.jar.exists():
             raise LaunchError(f"mvn finished but {self.jar} is missing")
+        stamp.write_text(sources)
 
     def ports(self, server: NacosServer) -> list[int]:
         p = server.port
@@ -139,6 +153,13 @@ class JavaNacos:
             )
         )
         os.chmod(conf / "application.properties", 0o600)
+        # A cluster: every node lists all members (itself included) in conf/cluster.conf and keeps
+        # its data in Derby replicated by JRaft (embeddedStorage); raft listens on port - 1000.
+        (conf / "cluster.conf").unlink(missing_ok=True)
+        mode = ["-Dnacos.standalone=true"]
+        if server.members:
+            (conf / "cluster.conf").write_text("".join(f"{m}\n" for m in server.members))
+            mode = ["-Dnacos.standalone=false", "-DembeddedStorage=true"]
         args = [
             "java",
             "-Xms128m",
@@ -148,7 +169,7 @@ class JavaNacos:
             "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1",
             "-Xss512k",
-            "-Dnacos.standalone=true",
+            *mode,
             "-Dnacos.deployment.type=merged",
             f"-Dnacos.home={server.home}",
             f"-Dnacos.server.main.port={server.port}",

@@ -8,6 +8,9 @@ import com.alibaba.nacos.core.listener.startup.NacosStartUpManager;
 import com.alibaba.nacos.sys.env.Constants;
 import com.alibaba.nacos.sys.env.DeploymentType;
 import com.alibaba.nacos.sys.env.EnvUtil;
+import com.alipay.sofa.jraft.RouteTable;
+import java.util.Set;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -62,8 +65,12 @@ public final class MeshNacosBootstrap {
         }
 
         NacosStartUpManager.start(NacosStartUp.CORE_START_UP_PHASE);
-        ConfigurableApplicationContext core = new SpringApplicationBuilder(NacosServerBasicApplication.class)
-                .web(WebApplicationType.NONE).run(args);
+        SpringApplicationBuilder basic = new SpringApplicationBuilder(NacosServerBasicApplication.class)
+                .web(WebApplicationType.NONE);
+        if (!EnvUtil.getStandaloneMode()) {
+            basic.initializers(context -> context.getBeanFactory().addBeanPostProcessor(new ConfigRaftLeaderWait()));
+        }
+        ConfigurableApplicationContext core = basic.run(args);
         if (core.getEnvironment().getProperty("spring.jmx.enabled", Boolean.class, false)) {
             // the child contexts would register the same MBeans again
             core.getBean(MBeanExporter.class).setRegistrationPolicy(RegistrationPolicy.IGNORE_EXISTING);
@@ -75,6 +82,43 @@ public final class MeshNacosBootstrap {
         if (deploymentType == DeploymentType.MERGED) {
             NacosStartUpManager.start(NacosStartUp.CONSOLE_START_UP_PHASE);
             new SpringApplicationBuilder(NacosConsole.class).parent(core).run(args);
+        }
+    }
+
+    /**
+     * Cluster with embedded storage: hold back the config module's start-up reads until this node's
+     * JRaft route table knows the leader of the {@code nacos_config} group.
+     *
+     * <p>Otherwise a node that sees the first election reads at once; the leader has not committed
+     * at its term yet, so the read falls back to "read from the leader", whose address the route
+     * table only learns on its next refresh (5-10 s): the read fails with "The Raft Group
+     * [nacos_config] did not find the Leader node", that bean fails, the node exits and the others
+     * lose their majority (upstream alibaba/nacos#10698). Runs before {@code @PostConstruct}, as it
+     * is added to the bean factory ahead of Spring's own post-processors.
+     */
+    private static final class ConfigRaftLeaderWait implements BeanPostProcessor {
+
+        private static final Set<String> FIRST_READERS = Set.of("configMigrateService", "embeddedDumpService");
+
+        private boolean waited;
+
+        @Override
+        public Object postProcessBeforeInitialization(Object bean, String beanName) {
+            if (waited || !FIRST_READERS.contains(beanName)) {
+                return bean;
+            }
+            waited = true;
+            long deadline = System.currentTimeMillis() + 120_000;
+            try {
+                while (RouteTable.getInstance().selectLeader("nacos_config") == null
+                        && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(200);
+                }
+                Thread.sleep(1_000); // and give the new leader a moment to commit at its term
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return bean;
         }
     }
 }
