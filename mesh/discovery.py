@@ -58,15 +58,22 @@ class ServiceDirectory:
 
         The last known lists stay in use throughout; this only makes instances that joined
         while the gRPC client was reconnecting (or before its subscriptions were redone)
-        visible as soon as Nacos answers again.
+        visible as soon as Nacos answers again. At the end of that window every subscription
+        is sent once more, so pushes surely flow on the new connection.
         """
         bridge_until = 0.0
+        resubscribe = False
         while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(Exception):
                 if not await registry.healthy():
                     bridge_until = time.monotonic() + settle
+                    resubscribe = True
                 elif time.monotonic() >= bridge_until:
+                    if resubscribe:  # the stream has been back for `settle` s: make sure of pushes
+                        resubscribe = False
+                        for service in self.services():
+                            await registry.resubscribe(service)
                     continue
                 for service in self.services():
                     fresh = await registry.instances_over_http(service)

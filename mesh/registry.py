@@ -155,6 +155,16 @@ class NacosRegistry:
             SubscribeServiceParam(service_name=service, group_name=self._group, subscribe_callback=on_change)
         )
 
+    async def resubscribe(self, service: str) -> None:
+        """Send the subscription for `service` again on the current connection, and take the list
+        it answers with. After a Nacos restart the SDK can consider a subscription redone that
+        the server no longer has (its reconnect loop may replace the connection it was sent
+        on), and then no push ever comes; repeating it is idempotent on the server."""
+        proxy = self._naming.grpc_client_proxy
+        info = await proxy.do_subscribe(service, self._group, "")
+        if info is not None:
+            await proxy.service_info_cache.process_service(info)
+
     async def healthy(self) -> bool:
         """Whether the gRPC push connection to Nacos is up."""
         return bool(await self._naming.server_health())

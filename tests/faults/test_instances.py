@@ -32,7 +32,11 @@ def test_sigkill_and_sigterm_ocr_nodes_under_load_then_restart(fault_mesh: Fault
     m = fault_mesh
     killed, stopped, survivor = m.ocr
     with Load(m.gateway, m.token, small_image(), concurrency=8, max_seconds=85) as load:
-        wait_for(lambda: len(load.served_after(0)) == 3, 20, "all three nodes serving")
+        try:
+            wait_for(lambda: len(load.served_after(0)) == 3, 20, "all three nodes serving")
+        except AssertionError as exc:
+            seen = gateway_instances(m.gateway, m.token)
+            raise AssertionError(f"{exc}; {load.summary()}; the gateway's view: {seen}") from None
         os.kill(killed.pid, signal.SIGKILL)
         time.sleep(1.0)
         os.kill(stopped.pid, signal.SIGTERM)
