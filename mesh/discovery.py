@@ -73,12 +73,21 @@ class ServiceDirectory:
                     if resubscribe:  # the stream has been back for `settle` s: make sure of pushes
                         resubscribe = False
                         for service in self.services():
-                            await registry.resubscribe(service)
+                            await self._resync(registry, service)
                     continue
                 for service in self.services():
                     fresh = await registry.instances_over_http(service)
                     if fresh:  # like the SDK, never replace a list with an empty one
                         self.replace(service, fresh)
+
+    async def _resync(self, registry: NacosRegistry, service: str) -> None:
+        """Subscribe again, then take the SDK's own list. The SDK only calls back on a change
+        against its cache, which the HTTP refreshes above bypass: left diverged, a push that
+        brings the cache's old list back (every node re-registered) would never reach us."""
+        await registry.resubscribe(service)
+        synced = await registry.instances(service)
+        if synced:
+            self.replace(service, synced)
 
     async def close(self) -> None:
         if self._watchdog is not None:
