@@ -71,9 +71,9 @@ class ServiceDirectory:
                     resubscribe = True
                 elif time.monotonic() >= bridge_until:
                     if resubscribe:  # the stream has been back for `settle` s: make sure of pushes
-                        resubscribe = False
                         for service in self.services():
                             await self._resync(registry, service)
+                        resubscribe = False  # only once all went through; else again in a second
                     continue
                 for service in self.services():
                     fresh = await registry.instances_over_http(service)
