@@ -175,15 +175,17 @@ def wait_ready(
 
 def login(gateway: str, username: str, password: str = "fault-test-secret-1") -> str:
     """Register (if new) and log in; a gateway that has not yet heard of the user service by
-    push answers 503 no_instance, so that is retried for up to 15 s."""
+    push answers 503 no_instance, so that is retried for up to 15 s. The login is tried only
+    once the account surely exists (register answered 201 or 409), or it would be a 401."""
     creds = {"username": username, "password": password}
     deadline = time.monotonic() + 15
     with httpx.Client(base_url=gateway, trust_env=False, timeout=30) as c:
         while True:
-            c.post("/api/auth/register", json=creds)
-            r = c.post("/api/auth/login", json=creds)
-            if r.status_code == 200:
-                return str(r.json()["access_token"])
+            r = c.post("/api/auth/register", json=creds)
+            if r.status_code in (201, 409):
+                r = c.post("/api/auth/login", json=creds)
+                if r.status_code == 200:
+                    return str(r.json()["access_token"])
             if r.status_code != 503 or time.monotonic() > deadline:
                 raise LaunchError(f"login of {username} failed: {r.status_code} {r.text[:200]}")
             time.sleep(0.3)

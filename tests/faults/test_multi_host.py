@@ -291,15 +291,7 @@ def test_nacos_cluster_node_killed_under_load(cluster: Cluster, tmp_path: Path) 
         for node in cluster.nodes:
             wait_ready(launcher, [users, *ups, gw], timeout=60, nacos_url=node.url)
         gateway = f"http://127.0.0.1:{gw.port}"
-        # The gateway hears of the user service by a push that may cross nodes: if it arrives between
-        # login()'s register (503) and its login, that login is a 401; register again then.
-        for _ in range(5):
-            with contextlib.suppress(LaunchError):
-                token = login(gateway, "cluster_user")
-                break
-            time.sleep(1.0)
-        else:
-            token = login(gateway, "cluster_user")
+        token = login(gateway, "cluster_user")
         wait_for(lambda: len(gateway_ports(gateway, token)) == 3, 15, "the gateway seeing 3 upstreams")
         with Load(gateway, token, b"\x89PNG fake", concurrency=8, max_seconds=85) as load:
             time.sleep(2.0)
