@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mesh.registration import RegistrationCollector, RegistrationStatus
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -57,6 +59,7 @@ class Readiness:
     state: str = "starting"
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    registration: RegistrationStatus = field(default_factory=RegistrationStatus)
 
     @property
     def ready(self) -> bool:
@@ -121,6 +124,7 @@ def install_observability(app: FastAPI, service: str, readiness: Readiness) -> H
     app.state.metrics = metrics
     app.state.readiness = readiness
 
+    metrics.registry.register(RegistrationCollector(readiness.registration))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
 
@@ -131,6 +135,7 @@ def install_observability(app: FastAPI, service: str, readiness: Readiness) -> H
         body = {"status": readiness.state, "service": service, **readiness.extra}
         if readiness.detail:
             body["detail"] = readiness.detail
+        body["registration"] = readiness.registration.as_dict()  # beside readiness, not part of it
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     @router.get("/metrics", include_in_schema=True, tags=["ops"])

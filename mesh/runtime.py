@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from mesh.observability import Readiness
+from mesh.registration import keep_registered
 from mesh.registry import NacosRegistry
 from mesh.settings import MeshSettings
 
@@ -90,20 +91,34 @@ async def run_service(
         loop.add_signal_handler(sig, stop.set)
 
     serving = asyncio.create_task(server.serve(sockets=[sock]))
+    guard: asyncio.Task[None] | None = None
     try:
         registered = await _register_when_ready(
             app, server, serving, stop, registry, service, settings, port, metadata
         )
+        readiness: Readiness = app.state.readiness
+        if registered and registry is not None:
+            readiness.registration.state = "registered"
+            guard = asyncio.create_task(
+                keep_registered(registry, readiness.registration, settings.registration_check_seconds)
+            )
+        elif registry is None:
+            readiness.registration.state = "disabled"
         if not serving.done():
             await asyncio.wait(
                 [serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
             )
+        if guard is not None:
+            guard.cancel()  # a stopping instance must not register itself again
         if registered and registry is not None:
+            readiness.registration.state = "not_registered"
             await registry.deregister_all()
             await asyncio.sleep(settings.deregister_grace_seconds)
         server.should_exit = True
         await serving
     finally:
+        if guard is not None:
+            guard.cancel()
         if registry is not None:
             await registry.deregister_all()
             await registry.close()
@@ -155,7 +170,7 @@ def serve_main(
 ) -> int:
     """Entry point body for `python -m <service>`: run, and turn start-up failures into messages."""
     from mesh.logs import configure_logging
-    from mesh.registry import RegistryUnavailable
+    from mesh.nacos_sdk import RegistryUnavailable
 
     configure_logging(service, settings.log_level)
     try:

@@ -30,6 +30,7 @@ class MeshSettings(BaseSettings):
     nacos_namespace: str = "public"
     nacos_group: str = "ocr_back"
     nacos_enabled: bool = True
+    registration_check_seconds: float = 2.0  # how often a service checks that Nacos still lists it
 
     token_issuer: str = "ocr-mesh"
     token_audience: str = "ocr-mesh-api"
