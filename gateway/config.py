@@ -30,6 +30,8 @@ class GatewaySettings(MeshSettings):
     user_max_in_flight: int = 32
     user_slot_wait: float = 5.0
 
+    reconcile_seconds: float = 2.0  # how often the instance lists are compared with Nacos' own
+
     eject_after_failures: int = 2
     eject_seconds: float = 10.0
     max_waiters: int = 1024
