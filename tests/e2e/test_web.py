@@ -297,6 +297,11 @@ def test_page_runs_under_the_csp_and_violations_are_caught(watched: tuple[Page, 
     seen.clear()  # expected here; the fixture fails on anything else
 
 
+def show_mesh_view(page: Page) -> None:
+    """Scroll so that the whole mesh view is in the screenshot (the toggle is at the top)."""
+    page.locator("#status-card").evaluate("card => card.scrollIntoView({ block: 'end' })")
+
+
 def diverge(services: dict[str, list[dict[str, object]]]) -> dict[str, list[dict[str, object]]]:
     """The real view with a disagreement: the first OCR node no longer in Nacos, a node that
     Nacos lists but the gateway lacks, and the gateway unable to ask Nacos about user-service."""
@@ -348,7 +353,7 @@ def test_mesh_view_warns_when_the_gateway_and_nacos_differ(
     users = page.locator('#status-view tbody[data-service="user-service"]')
     expect(users.locator('[data-testid="mesh-nacos-unknown"]')).to_contain_text("未能连接 Nacos")
     expect(users.locator('[data-testid="mesh-divergence"]')).to_have_count(0)
-    page.locator("#status-card").scroll_into_view_if_needed()
+    show_mesh_view(page)
     screenshot(page, "status-diverged-zh")
 
     page.click("#lang-toggle")
@@ -357,4 +362,5 @@ def test_mesh_view_warns_when_the_gateway_and_nacos_differ(
     expect(missing).to_contain_text("missing from gateway")
     expect(gone_from_nacos).to_contain_text("not in Nacos")
     expect(users).to_contain_text("could not reach Nacos lately")
+    show_mesh_view(page)
     screenshot(page, "status-diverged-en")
