@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from v2.nacos import ClientConfigBuilder, GRPCConfig, NacosNamingService
+from v2.nacos.transport.model.internal_request import HealthCheckRequest
 
 from mesh.settings import MeshSettings
 
@@ -85,8 +86,9 @@ def _one_reconnect_at_a_time(naming: NacosNamingService) -> None:
     connection it replaces, whose stream watcher then asks for yet another reconnect. The
     churn loses registrations (one succeeds on a connection that is dropped a moment later
     and is marked done) and can leave a loop hanging. Here a reconnect waits for the one under
-    way, then first checks the current connection, as the SDK itself does after a failed
-    request, and keeps it when it answers.
+    way, then first checks the current connection and keeps it when the server answers it
+    with success. (The SDK's own check counts any 3xx as healthy, and "connection is
+    unregistered" is a 3xx: with it, a connection the server had forgotten was kept forever.)
     """
     try:
         rpc = naming.grpc_client_proxy.rpc_client
@@ -99,13 +101,24 @@ def _one_reconnect_at_a_time(naming: NacosNamingService) -> None:
 
     async def reconnect(context: Any) -> None:
         async with one_at_a_time:
-            if rpc.current_connection is not None and await rpc.send_health_check():
+            if await _connection_answers(rpc):
                 async with rpc.lock:
                     rpc.rpc_client_status = running
                 return
             await original(context)
 
     rpc.reconnect = reconnect
+
+
+async def _connection_answers(rpc: Any) -> bool:
+    """Whether the server answers a health check on the current connection with success."""
+    if rpc.current_connection is None:
+        return False
+    try:
+        response = await rpc.current_connection.request(HealthCheckRequest(), 3000)
+    except Exception:
+        return False
+    return bool(response is not None and response.is_success())
 
 
 class RegistryUnavailable(Exception):

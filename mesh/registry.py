@@ -21,6 +21,8 @@ from v2.nacos import (
 from mesh.nacos_sdk import WEDGED_AFTER, RegistryUnavailable, nacos_servers, open_naming, shut_down
 from mesh.settings import MeshSettings
 
+GATEWAY = "ocr-gateway"  # any service name will do for a probe
+
 log = logging.getLogger(__name__)
 
 
@@ -229,34 +231,44 @@ class NacosRegistry:
         return self._http_token[1]
 
     async def _replace_when_wedged(self, every: float = 2.0, wedged_after: float = WEDGED_AFTER) -> None:
-        """Replace the SDK's client when its connection stays down while Nacos answers over HTTP.
+        """Replace the SDK's client when it cannot query Nacos while Nacos answers over HTTP.
 
-        nacos-sdk-python 3.2 runs two reconnect loops side by side after a Nacos restart (its
-        health check calls reconnect directly, beside the reconnection task), and one of them
-        can hang for good inside connect_to_server: the client then stays "not connected",
-        with no registration and no pushes, while Nacos itself is fine. Seen in the fault
-        tests after the second or third restart. A fresh client is the only way out.
+        nacos-sdk-python 3.2 can stay stuck after a Nacos restart: a reconnect loop that hangs
+        inside connect_to_server, or a connection the server has unregistered that the SDK's
+        health check still counts as fine. The client then has no registration and no pushes
+        while Nacos itself is up. Seen in the fault tests after the second or third restart;
+        a fresh client is the only way out. The probe is a real query, not the SDK's status.
         """
-        down_since: float | None = None
+        failing_since: float | None = None
         while True:
             await asyncio.sleep(every)
-            if await self.healthy():
-                down_since = None
+            if await self._queries_work():
+                failing_since = None
                 continue
             now = time.monotonic()
-            down_since = down_since or now
-            if now - down_since < wedged_after:
+            failing_since = failing_since or now
+            if now - failing_since < wedged_after:
                 continue
             if await self._answers_http():
                 await self._renew()
-                down_since = None
+                failing_since = None
             else:
-                log.info("Nacos unreachable for %.0f s (gRPC and HTTP)", now - down_since)
+                log.info("Nacos unreachable for %.0f s (gRPC and HTTP)", now - failing_since)
+
+    async def _queries_work(self) -> bool:
+        try:
+            await asyncio.wait_for(self.query(self._probe_service()), 5.0)
+        except Exception:
+            return False
+        return True
+
+    def _probe_service(self) -> str:
+        names = [p.service_name for p in self._registered] + [p.service_name for p in self._subscriptions]
+        return names[0] if names else GATEWAY
 
     async def _answers_http(self) -> bool:
-        names = [p.service_name for p in self._registered] + [p.service_name for p in self._subscriptions]
         try:
-            await self.instances_over_http(names[0] if names else "ocr-gateway")
+            await self.instances_over_http(self._probe_service())
         except RegistryUnavailable:
             return False
         return True
@@ -264,7 +276,7 @@ class NacosRegistry:
     async def _renew(self) -> None:
         """A new SDK client: register and subscribe again everything the old one held."""
         log.warning(
-            "the Nacos client stayed disconnected for %.0f s while Nacos answers: replacing it", WEDGED_AFTER
+            "the Nacos client failed every query for %.0f s while Nacos answers: replacing it", WEDGED_AFTER
         )
         try:
             fresh = await open_naming(self._settings, 10.0)
