@@ -24,7 +24,7 @@ import httpx
 import psutil
 from PIL import Image, ImageDraw, ImageFont
 
-from mesh.cli.launcher import Launcher, Proc
+from tools.launcher.launcher import Launcher, Proc
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mesh.cli.launcher import Launcher, Proc
 from tests.faults.support import login, start, wait_ready
 from tests.support import free_base_port
+from tools.launcher.launcher import Launcher, Proc
 
 OPEN_LIMITS = {"OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
 UPLOAD_SECONDS = 15  # the fault mesh gateway's body deadline (default 60 s), for the stalled-upload test

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from mesh.cli.nacos import NacosServer, default_kind
-from mesh.cli.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
+from tools.launcher.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
+from tools.nacos_server.server import NacosServer, default_kind
 
 MODULES = {"user-service": "user_service", "ocr-service": "ocr_service", "ocr-gateway": "gateway"}
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -10,10 +10,10 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Protocol
 
-from mesh.cli.procs import LaunchError
+from tools.launcher.procs import LaunchError
 
 if TYPE_CHECKING:
-    from mesh.cli.nacos import NacosServer
+    from tools.nacos_server.server import NacosServer
 
 RNACOS_VERSION = "0.8.8"
 JAVA_NACOS_VERSION = "3.1.0"

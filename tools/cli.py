@@ -10,12 +10,12 @@ import argparse
 import importlib
 import sys
 
-from mesh.cli.procs import LaunchError
+from tools.launcher.procs import LaunchError
 
 COMMAND_MODULES = (
-    "mesh.cli.commands",
+    "tools.launcher.commands",
     "user_service.cli",
-    "ocr_service.evaluate.cli",
+    "tools.evaluate.cli",
     "loadtest.cli",
 )
 

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from ocr_service.config import OcrSettings
+from ocr_service.engines.paddle import build_paddle_ocr
 from ocr_service.layout import OcrLine
-from ocr_service.paddle import build_paddle_ocr
 from ocr_service.reading import read_image
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class PaddleEngine(OcrEngine):
 def build_engine(settings: OcrSettings) -> OcrEngine:
     """The engine named by settings.engine."""
     if settings.engine == "rapidocr":
-        from ocr_service.rapid_engine import RapidOcrEngine
+        from ocr_service.engines.rapid import RapidOcrEngine
 
         return RapidOcrEngine(settings)
     return PaddleEngine(settings)

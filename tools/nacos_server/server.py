@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from mesh.cli.nacos_backends import BACKENDS, Backend
-from mesh.cli.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
 from mesh.settings import NACOS_CREDENTIALS_FILE
+from tools.launcher.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
+from tools.nacos_server.backends import BACKENDS, Backend
 
 DEFAULT_KIND = "java"
 
