@@ -17,7 +17,7 @@ from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.tokens import TokenVerifier, jwks_from_directory
 from ocr_service.config import OcrSettings
-from ocr_service.engines.base import build_engine
+from ocr_service.engines.factory import build_engine
 from ocr_service.metrics import OcrMetrics
 from ocr_service.service import OcrService
 from ocr_service.views import router
