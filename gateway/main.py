@@ -14,6 +14,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.routes import router
 from gateway.state import Gateway
 from mesh.errors import install_error_handlers
+from mesh.names import GATEWAY
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 
@@ -47,7 +48,7 @@ def create_app(
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
-    metrics = install_observability(app, "ocr-gateway", readiness)
+    metrics = install_observability(app, GATEWAY, readiness)
     app.include_router(router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesh.discovery import ServiceDirectory
 from mesh.errors import install_error_handlers
+from mesh.names import OCR_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.tokens import TokenVerifier, jwks_from_directory
@@ -111,7 +112,7 @@ def create_app(
     app.state.registry = registry
     app.state.advertised_host = settings.advertised_host
     install_error_handlers(app)
-    install_observability(app, "ocr-service", readiness)
+    install_observability(app, OCR_SERVICE, readiness)
     app.add_middleware(ServedByMiddleware, host=app.state.advertised_host)
     app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from mesh.errors import install_error_handlers
+from mesh.names import USER_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.tokens import TokenVerifier
@@ -64,6 +65,6 @@ def create_app(
     app.state.settings = settings
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
-    install_observability(app, "user-service", readiness)
+    install_observability(app, USER_SERVICE, readiness)
     app.include_router(router)
     return app
