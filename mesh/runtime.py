@@ -69,9 +69,11 @@ async def run_service(
     service: str,
     settings: MeshSettings,
     build_app: Callable[[NacosRegistry | None], FastAPI],
-    metadata: Callable[[FastAPI], dict[str, str]] | None = None,
+    readiness: Readiness,
+    metadata: dict[str, str] | None = None,
 ) -> None:
-    """Serve the app until a stop signal, registered in Nacos while ready."""
+    """Serve the app until a stop signal, registered in Nacos while `readiness` (the app's own,
+    given to it by build_app) says ready."""
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]
     registry = await NacosRegistry.connect(settings) if settings.nacos_enabled else None
@@ -92,7 +94,7 @@ async def run_service(
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         registered = await _register_when_ready(
-            app, server, serving, stop, registry, service, settings, port, metadata
+            readiness, server, serving, stop, registry, service, settings, port, metadata
         )
         if not serving.done():
             await asyncio.wait(
@@ -119,7 +121,7 @@ def _reclaim_stop_signals(stop: asyncio.Event) -> None:
 
 
 async def _register_when_ready(
-    app: FastAPI,
+    readiness: Readiness,
     server: uvicorn.Server,
     serving: asyncio.Task[Any],
     stop: asyncio.Event,
@@ -127,13 +129,12 @@ async def _register_when_ready(
     service: str,
     settings: MeshSettings,
     port: int,
-    metadata: Callable[[FastAPI], dict[str, str]] | None,
+    metadata: dict[str, str] | None,
 ) -> bool:
     while not stop.is_set() and not serving.done():
-        readiness: Readiness | None = getattr(app.state, "readiness", None)
-        if server.started and readiness is not None and readiness.ready:
+        if server.started and readiness.ready:
             break
-        if readiness is not None and readiness.state == "failed":
+        if readiness.state == "failed":
             log.error("%s failed to start: %s", service, readiness.detail)
             stop.set()
             return False
@@ -141,7 +142,7 @@ async def _register_when_ready(
     if stop.is_set() or serving.done() or registry is None:
         return False
     _reclaim_stop_signals(stop)
-    meta = base_metadata(settings) | (metadata(app) if metadata else {})
+    meta = base_metadata(settings) | (metadata or {})
     await registry.register(service, settings.advertised_host, port, meta, settings.weight)
     log.info("%s ready on %s:%s", service, settings.advertised_host, port)
     return True
@@ -151,7 +152,8 @@ def serve_main(
     service: str,
     settings: MeshSettings,
     build_app: Callable[[NacosRegistry | None], FastAPI],
-    metadata: Callable[[FastAPI], dict[str, str]] | None = None,
+    readiness: Readiness,
+    metadata: dict[str, str] | None = None,
 ) -> int:
     """Entry point body for `python -m <service>`: run, and turn start-up failures into messages."""
     from mesh.logs import configure_logging
@@ -159,7 +161,7 @@ def serve_main(
 
     configure_logging(service, settings.log_level)
     try:
-        asyncio.run(run_service(service, settings, build_app, metadata))
+        asyncio.run(run_service(service, settings, build_app, readiness, metadata))
     except PortInUse as exc:
         log.error("%s cannot start: %s", service, exc)
         return 2
