@@ -1,13 +1,7 @@
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from mesh.names import GATEWAY
-from mesh.observability import Readiness
 from mesh.runtime import serve_main
 
 settings = GatewaySettings()
-readiness = Readiness()
-raise SystemExit(
-    serve_main(
-        GATEWAY, settings, lambda registry: create_app(settings, registry, readiness=readiness), readiness
-    )
-)
+raise SystemExit(serve_main(GATEWAY, settings, lambda r, ready: create_app(settings, r, readiness=ready)))

@@ -25,6 +25,9 @@ from mesh.settings import MeshSettings
 
 log = logging.getLogger(__name__)
 
+# Builds the app around the registry (None: Nacos is off) and the readiness the runtime watches.
+AppBuilder = Callable[[NacosRegistry | None, Readiness], FastAPI]
+
 
 class PortInUse(Exception):
     """The configured port is taken."""
@@ -68,16 +71,16 @@ def base_metadata(settings: MeshSettings) -> dict[str, str]:
 async def run_service(
     service: str,
     settings: MeshSettings,
-    build_app: Callable[[NacosRegistry | None], FastAPI],
-    readiness: Readiness,
+    build_app: AppBuilder,
     metadata: dict[str, str] | None = None,
 ) -> None:
-    """Serve the app until a stop signal, registered in Nacos while `readiness` (the app's own,
-    given to it by build_app) says ready."""
+    """Serve the app until a stop signal, registered in Nacos while the readiness it was built
+    with says ready."""
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]
     registry = await NacosRegistry.connect(settings) if settings.nacos_enabled else None
-    app = build_app(registry)
+    readiness = Readiness()
+    app = build_app(registry, readiness)
     config = uvicorn.Config(
         app,
         log_config=None,
@@ -151,8 +154,7 @@ async def _register_when_ready(
 def serve_main(
     service: str,
     settings: MeshSettings,
-    build_app: Callable[[NacosRegistry | None], FastAPI],
-    readiness: Readiness,
+    build_app: AppBuilder,
     metadata: dict[str, str] | None = None,
 ) -> int:
     """Entry point body for `python -m <service>`: run, and turn start-up failures into messages."""
@@ -161,7 +163,7 @@ def serve_main(
 
     configure_logging(service, settings.log_level)
     try:
-        asyncio.run(run_service(service, settings, build_app, readiness, metadata))
+        asyncio.run(run_service(service, settings, build_app, metadata))
     except PortInUse as exc:
         log.error("%s cannot start: %s", service, exc)
         return 2

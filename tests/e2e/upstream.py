@@ -26,6 +26,7 @@ def create_app(settings: UpstreamSettings, readiness: Readiness) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     install_observability(app, settings.upstream_service, readiness)
+    readiness.set("ready")  # nothing to load
 
     @app.post("/ocr")
     async def ocr(request: Request) -> dict[str, object]:
@@ -40,7 +41,6 @@ def create_app(settings: UpstreamSettings, readiness: Readiness) -> FastAPI:
 
 if __name__ == "__main__":
     upstream = UpstreamSettings()
-    ready = Readiness(state="ready")
     raise SystemExit(
-        serve_main(upstream.upstream_service, upstream, lambda _: create_app(upstream, ready), ready)
+        serve_main(upstream.upstream_service, upstream, lambda _, ready: create_app(upstream, ready))
     )
