@@ -37,3 +37,26 @@ def test_an_unknown_command_is_refused_with_the_list() -> None:
     run = subprocess.run(args, capture_output=True, text=True, check=False)
     assert run.returncode == 2
     assert "invalid choice: 'bogus'" in run.stderr and "'loadtest'" in run.stderr
+
+
+class _Group:
+    """An entry point whose module needs a package this environment lacks."""
+
+    def __init__(self, name: str, missing: str) -> None:
+        self.name, self.missing = name, missing
+
+    def load(self) -> object:
+        raise ModuleNotFoundError(f"No module named {self.missing!r}", name=self.missing)
+
+
+def test_a_group_whose_extra_is_not_installed_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = command_groups()
+    monkeypatch.setattr("tools.cli.command_groups", lambda: [*real, _Group("bench", "locust")])
+    sub = build_parser()._subparsers
+    assert sub is not None and list(sub._group_actions[0].choices or []) == COMMANDS
+
+
+def test_a_broken_module_of_our_own_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tools.cli.command_groups", lambda: [_Group("bad", "tools.nowhere")])
+    with pytest.raises(ModuleNotFoundError):
+        build_parser()
