@@ -62,9 +62,7 @@ class RegistrationCollector(Collector):
         )
 
 
-async def keep_registered(
-    registry: NacosRegistry, status: RegistrationStatus, every: float
-) -> None:
+async def keep_registered(registry: NacosRegistry, status: RegistrationStatus, every: float) -> None:
     """Every `every` s, ask Nacos for this process's own instances and register again those missing
     from two answers in a row (one miss can be the server's index catching up with a write)."""
     seen_missing: set[tuple[str, str, int]] = set()

@@ -19,9 +19,8 @@ from v2.nacos import (
 )
 
 from mesh.nacos_sdk import WEDGED_AFTER, RegistryUnavailable, nacos_servers, open_naming, shut_down
+from mesh.names import GATEWAY
 from mesh.settings import MeshSettings
-
-GATEWAY = "ocr-gateway"  # any service name will do for a probe
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,9 @@ from mesh.settings import MeshSettings
 
 log = logging.getLogger(__name__)
 
+# Builds the app around the registry (None: Nacos is off) and the readiness the runtime watches.
+AppBuilder = Callable[[NacosRegistry | None, Readiness], FastAPI]
+
 
 class PortInUse(Exception):
     """The configured port is taken."""
@@ -69,14 +72,16 @@ def base_metadata(settings: MeshSettings) -> dict[str, str]:
 async def run_service(
     service: str,
     settings: MeshSettings,
-    build_app: Callable[[NacosRegistry | None], FastAPI],
-    metadata: Callable[[FastAPI], dict[str, str]] | None = None,
+    build_app: AppBuilder,
+    metadata: dict[str, str] | None = None,
 ) -> None:
-    """Serve the app until a stop signal, registered in Nacos while ready."""
+    """Serve the app until a stop signal, registered in Nacos while the readiness it was built
+    with says ready."""
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]
     registry = await NacosRegistry.connect(settings) if settings.nacos_enabled else None
-    app = build_app(registry)
+    readiness = Readiness()
+    app = build_app(registry, readiness)
     config = uvicorn.Config(
         app,
         log_config=None,
@@ -94,9 +99,8 @@ async def run_service(
     guard: asyncio.Task[None] | None = None
     try:
         registered = await _register_when_ready(
-            app, server, serving, stop, registry, service, settings, port, metadata
+            readiness, server, serving, stop, registry, service, settings, port, metadata
         )
-        readiness: Readiness = app.state.readiness
         if registered and registry is not None:
             readiness.registration.state = "registered"
             guard = asyncio.create_task(
@@ -134,7 +138,7 @@ def _reclaim_stop_signals(stop: asyncio.Event) -> None:
 
 
 async def _register_when_ready(
-    app: FastAPI,
+    readiness: Readiness,
     server: uvicorn.Server,
     serving: asyncio.Task[Any],
     stop: asyncio.Event,
@@ -142,13 +146,12 @@ async def _register_when_ready(
     service: str,
     settings: MeshSettings,
     port: int,
-    metadata: Callable[[FastAPI], dict[str, str]] | None,
+    metadata: dict[str, str] | None,
 ) -> bool:
     while not stop.is_set() and not serving.done():
-        readiness: Readiness | None = getattr(app.state, "readiness", None)
-        if server.started and readiness is not None and readiness.ready:
+        if server.started and readiness.ready:
             break
-        if readiness is not None and readiness.state == "failed":
+        if readiness.state == "failed":
             log.error("%s failed to start: %s", service, readiness.detail)
             stop.set()
             return False
@@ -156,7 +159,7 @@ async def _register_when_ready(
     if stop.is_set() or serving.done() or registry is None:
         return False
     _reclaim_stop_signals(stop)
-    meta = base_metadata(settings) | (metadata(app) if metadata else {})
+    meta = base_metadata(settings) | (metadata or {})
     await registry.register(service, settings.advertised_host, port, meta, settings.weight)
     log.info("%s ready on %s:%s", service, settings.advertised_host, port)
     return True
@@ -165,8 +168,8 @@ async def _register_when_ready(
 def serve_main(
     service: str,
     settings: MeshSettings,
-    build_app: Callable[[NacosRegistry | None], FastAPI],
-    metadata: Callable[[FastAPI], dict[str, str]] | None = None,
+    build_app: AppBuilder,
+    metadata: dict[str, str] | None = None,
 ) -> int:
     """Entry point body for `python -m <service>`: run, and turn start-up failures into messages."""
     from mesh.logs import configure_logging

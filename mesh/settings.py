@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mesh.names import NACOS_GROUP
+
 NACOS_CREDENTIALS_FILE = "nacos/credentials.json"
 
 
@@ -28,7 +30,7 @@ class MeshSettings(BaseSettings):
     nacos_username: str = "nacos"
     nacos_password: SecretStr | None = None
     nacos_namespace: str = "public"
-    nacos_group: str = "ocr_back"
+    nacos_group: str = NACOS_GROUP
     nacos_enabled: bool = True
     registration_check_seconds: float = 2.0  # how often a service checks that Nacos still lists it
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from starlette.concurrency import run_in_threadpool
 
-from mesh.tokens import TokenVerifier, bearer_token
+from mesh.tokens import bearer_token
 from user_service import service
-from user_service.db import SessionDep
-from user_service.deps import ClientAddressDep, KeysDep, SettingsDep, ThrottleDep
+from user_service.deps import ClientAddressDep, KeysDep, SessionDep, SettingsDep, ThrottleDep, VerifierDep
 from user_service.schemas import Credentials, TokenOut, UserOut
 
 router = APIRouter()
@@ -37,9 +36,8 @@ def login(
 
 @router.get("/auth/me", response_model=UserOut)
 async def me(
-    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    session: SessionDep, verifier: VerifierDep, authorization: Annotated[str | None, Header()] = None
 ) -> Any:
-    verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.verify(bearer_token(authorization))
     return await run_in_threadpool(service.get_user, session, principal.user_id)
 

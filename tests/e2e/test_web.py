@@ -310,8 +310,18 @@ def diverge(services: dict[str, list[dict[str, object]]]) -> dict[str, list[dict
         inst.update(in_nacos=True, in_gateway=True)
     ocr[0]["in_nacos"] = False
     ocr.append(
-        {"host": "127.0.0.1", "port": 1, "healthy": True, "weight": 1, "in_flight": 0, "served": 0,
-         "failures": 0, "metadata": {}, "in_nacos": True, "in_gateway": False}
+        {
+            "host": "127.0.0.1",
+            "port": 1,
+            "healthy": True,
+            "weight": 1,
+            "in_flight": 0,
+            "served": 0,
+            "failures": 0,
+            "metadata": {},
+            "in_nacos": True,
+            "in_gateway": False,
+        }
     )
     for inst in services.get("user-service", []):
         inst.update(in_nacos=None, in_gateway=True)

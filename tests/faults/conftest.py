@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mesh.cli.launcher import Launcher, Proc
-from mesh.cli.procs import alive
 from tests.faults.support import gateway_ports, login, nacos_ports, start, wait_for, wait_ready
 from tests.support import free_base_port
+from tools.launcher.launcher import Launcher, Proc
+from tools.launcher.procs import alive
 
 OPEN_LIMITS = {"OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
 UPLOAD_SECONDS = 15  # the fault mesh gateway's body deadline (default 60 s), for the stalled-upload test
@@ -103,9 +103,11 @@ def restore(m: FaultMesh) -> None:
         raise AssertionError("the fault mesh's gateway died during this test")
     wait_ready(m.launcher, m.all_procs(), timeout=240)
     wait_for(
-        lambda: gateway_ports(m.gateway, m.token) == m.ocr_ports()
-        and m.users.port in gateway_ports(m.gateway, m.token, "user-service")
-        and nacos_ports(m.launcher, "ocr-service") >= m.ocr_ports(),
+        lambda: (
+            gateway_ports(m.gateway, m.token) == m.ocr_ports()
+            and m.users.port in gateway_ports(m.gateway, m.token, "user-service")
+            and nacos_ports(m.launcher, "ocr-service") >= m.ocr_ports()
+        ),
         20,
         "the gateway and Nacos agreeing on the restored mesh",
     )

@@ -9,15 +9,13 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from ocr_service.config import OcrSettings
 from ocr_service.layout import OcrLine
-from ocr_service.paddle import build_paddle_ocr
-from ocr_service.reading import read_image
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -89,51 +87,3 @@ class OcrEngine(ABC):
 
     @abstractmethod
     def _unload(self) -> None: ...
-
-
-class PaddlePredictor:
-    """PaddleOCR's detector, angle classifier and recogniser, called one by one (see reading.py)."""
-
-    def __init__(self, ocr: Any) -> None:
-        self._ocr = ocr
-
-    def detect(self, image: np.ndarray) -> list[np.ndarray]:
-        """Text quads from the PP-OCRv4 detector."""
-        quads, _ = self._ocr.text_detector(image)
-        return [] if quads is None else [np.asarray(q, dtype=np.float32) for q in quads]
-
-    def classify(self, crops: list[np.ndarray]) -> list[bool]:
-        """PP-OCR's angle classifier: True where a crop reads upside down."""
-        classifier = self._ocr.text_classifier
-        _, angles, _ = classifier([c.copy() for c in crops])
-        return ["180" in label and score > classifier.cls_thresh for label, score in angles]
-
-    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        """PP-OCRv4 recognition of each crop as it is."""
-        texts, _ = self._ocr.text_recognizer(list(crops))
-        return [(str(text), float(score)) for text, score in texts]
-
-
-class PaddleEngine(OcrEngine):
-    """PaddleOCR 2.x: PP-OCRv4 detection, angle classifier and recognition, offline."""
-
-    name = "paddle"
-    _ocr: Any = None
-
-    def _load(self) -> None:
-        self._ocr = build_paddle_ocr(self.settings)
-
-    def _infer(self, image: np.ndarray) -> list[OcrLine]:
-        return read_image(image, PaddlePredictor(self._ocr))
-
-    def _unload(self) -> None:
-        self._ocr = None
-
-
-def build_engine(settings: OcrSettings) -> OcrEngine:
-    """The engine named by settings.engine."""
-    if settings.engine == "rapidocr":
-        from ocr_service.rapid_engine import RapidOcrEngine
-
-        return RapidOcrEngine(settings)
-    return PaddleEngine(settings)

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import httpx
 
-from mesh.cli.nacos_backends import BACKENDS, Backend
-from mesh.cli.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
+from mesh.names import NACOS_GROUP
 from mesh.settings import NACOS_CREDENTIALS_FILE
+from tools.launcher.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
+from tools.nacos_server.backends import BACKENDS, Backend
 
 DEFAULT_KIND = "java"
 
@@ -176,7 +177,7 @@ class NacosServer:
             time.sleep(0.5)
 
     def instances(
-        self, service: str, group: str = "ocr_back", token: str | None = None
+        self, service: str, group: str = NACOS_GROUP, token: str | None = None
     ) -> list[dict[str, object]]:
         """The instances Nacos itself lists for a service (HTTP open API, admin token)."""
         r = httpx.get(

@@ -8,12 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from mesh.cli.procs import LaunchError
-
-if TYPE_CHECKING:
-    from mesh.cli.nacos import NacosServer
+from tools.launcher.procs import LaunchError
 
 RNACOS_VERSION = "0.8.8"
 JAVA_NACOS_VERSION = "3.1.0"
@@ -25,6 +22,22 @@ def tools_dir() -> Path:
     return Path(os.environ.get("OCR_MESH_TOOLS_DIR", Path.home() / ".cache" / "ocr-mesh" / "tools"))
 
 
+class ServerSpec(Protocol):
+    """What a backend reads of the server it starts (server.NacosServer has it all)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def console_port(self) -> int: ...
+    @property
+    def home(self) -> Path: ...
+    @property
+    def members(self) -> tuple[str, ...]: ...
+    def credentials(self) -> dict[str, str]: ...
+
+
 class Backend(Protocol):
     name: str
     version: str
@@ -32,9 +45,9 @@ class Backend(Protocol):
 
     def install(self) -> None: ...
 
-    def command(self, server: NacosServer) -> tuple[list[str], dict[str, str]]: ...
+    def command(self, server: ServerSpec) -> tuple[list[str], dict[str, str]]: ...
 
-    def ports(self, server: NacosServer) -> list[int]: ...
+    def ports(self, server: ServerSpec) -> list[int]: ...
 
 
 def _run(args: list[str], what: str) -> None:
@@ -65,10 +78,10 @@ class RNacos:
         root = str(self.binary.parent.parent)
         _run([cargo, "install", "rnacos", "--locked", "--version", RNACOS_VERSION, "--root", root], "cargo")
 
-    def ports(self, server: NacosServer) -> list[int]:
+    def ports(self, server: ServerSpec) -> list[int]:
         return [server.port, server.port + 1000, server.console_port]
 
-    def command(self, server: NacosServer) -> tuple[list[str], dict[str, str]]:
+    def command(self, server: ServerSpec) -> tuple[list[str], dict[str, str]]:
         if server.members:
             raise LaunchError("r-nacos cluster nodes are started by tests/faults/test_multi_host.py")
         creds = server.credentials()
@@ -132,11 +145,11 @@ class JavaNacos:
             raise LaunchError(f"mvn finished but {self.jar} is missing")
         stamp.write_text(sources)
 
-    def ports(self, server: NacosServer) -> list[int]:
+    def ports(self, server: ServerSpec) -> list[int]:
         p = server.port
         return [p, p + 1000, p + 1001, p - 1000, server.console_port]
 
-    def command(self, server: NacosServer) -> tuple[list[str], dict[str, str]]:
+    def command(self, server: ServerSpec) -> tuple[list[str], dict[str, str]]:
         creds = server.credentials()
         conf = server.home / "conf"
         conf.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ocr_service.config import OcrSettings
-from ocr_service.evaluate.scoring import PageScore, label_lines, page_score, text_score
+from ocr_service.engines.paddle import build_paddle_ocr
 from ocr_service.layout import OcrLine, to_box
-from ocr_service.paddle import build_paddle_ocr
+from tools.evaluate.scoring import PageScore, label_lines, page_score, text_score
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -132,7 +132,7 @@ def direct_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
 
     settings = settings or OcrSettings(nacos_enabled=False)
     if settings.engine == "rapidocr":
-        from ocr_service.rapid_engine import build_rapid_ocr
+        from ocr_service.engines.rapid import build_rapid_ocr
 
         rapid = build_rapid_ocr(settings)
 

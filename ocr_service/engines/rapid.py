@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ocr_service.config import OcrSettings
-from ocr_service.engine import OcrEngine
+from ocr_service.engines.base import OcrEngine
 from ocr_service.layout import OcrLine
 from ocr_service.reading import read_image
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ocr_service.evaluate import cli
-from ocr_service.evaluate.report import summarize
-from ocr_service.evaluate.runner import EvalItem, score
-from ocr_service.evaluate.scoring import LabelLine, cer, edit_distance, normalize, page_score, text_score
 from ocr_service.layout import Box, OcrLine
+from tools.evaluate import cli
+from tools.evaluate.report import summarize
+from tools.evaluate.runner import EvalItem, score
+from tools.evaluate.scoring import LabelLine, cer, edit_distance, normalize, page_score, text_score
 
 
 def rect(x: float, y: float, w: float, h: float) -> Box:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import httpx
 
-from mesh.cli.nacos import NacosServer, default_kind
-from mesh.cli.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
+from tools.launcher.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
+from tools.nacos_server.server import NacosServer, default_kind
 
-MODULES = {"user-service": "user_service", "ocr-service": "ocr_service", "ocr-gateway": "gateway"}
+MODULES = {USER_SERVICE: "user_service", OCR_SERVICE: "ocr_service", GATEWAY: "gateway"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BASE_PORTS = {"user-service": 8001, "ocr-service": 8101, "ocr-gateway": 8080}
+BASE_PORTS = {USER_SERVICE: 8001, OCR_SERVICE: 8101, GATEWAY: 8080}
 
 
 @dataclass
@@ -124,9 +125,9 @@ class Launcher:
             raise LaunchError(
                 f"port {gateway_port} on {self.host} is already in use; the gateway cannot start"
             )
-        started = [self.start_service("user-service") for _ in range(users)]
-        started += [self.start_service("ocr-service") for _ in range(ocr)]
-        started.append(self.start_service("ocr-gateway", gateway_port))
+        started = [self.start_service(USER_SERVICE) for _ in range(users)]
+        started += [self.start_service(OCR_SERVICE) for _ in range(ocr)]
+        started.append(self.start_service(GATEWAY, gateway_port))
         try:
             self.wait_ready(started)
         except BaseException:
@@ -146,7 +147,7 @@ class Launcher:
     def down(self, *, keep_nacos: bool = False) -> list[str]:
         """Stop the gateway first, then the services (each deregisters and drains), then Nacos."""
         said = []
-        order = sorted(self.procs(), key=lambda p: p.service != "ocr-gateway")
+        order = sorted(self.procs(), key=lambda p: p.service != GATEWAY)
         for proc in order:
             graceful = self.stop_service(proc)
             said.append(f"stopped {proc.service} on :{proc.port}{'' if graceful else ' (killed)'}")

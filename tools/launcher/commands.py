@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mesh.cli.launcher import Launcher
+from tools.launcher.launcher import Launcher
 
 
 def launcher_from_env() -> Launcher:

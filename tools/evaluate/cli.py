@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ocr_service.config import OcrSettings
-from ocr_service.evaluate.report import as_json, table
-from ocr_service.evaluate.runner import ItemResult, direct_reader, load_items, run, service_reader
+from tools.evaluate.report import as_json, table
+from tools.evaluate.runner import ItemResult, direct_reader, load_items, run, service_reader
 
 PATHS = ("service", "direct")
 
