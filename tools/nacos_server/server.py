@@ -128,7 +128,16 @@ class NacosServer:
         self.backend.install()  # before the clock: the first build takes minutes
         started = time.monotonic()
         proc = self.launch()
-        wait_http(f"{self.url}{self.backend.readiness_path}", timeout, proc, self.log_file)
+        try:
+            wait_http(f"{self.url}{self.backend.readiness_path}", timeout, proc, self.log_file)
+        except LaunchError as exc:
+            if "exited" not in str(exc):
+                raise
+            # Java Nacos exits when its embedded Derby store does not open in time, which a
+            # loaded 2-core machine can cause right after a stop; a second start opens it.
+            print(f"Nacos exited while starting; starting it once more ({str(exc).splitlines()[0]})")
+            proc = self.launch()
+            wait_http(f"{self.url}{self.backend.readiness_path}", timeout, proc, self.log_file)
         self._ensure_admin()
         self.login(retry_for=30.0)
         took = time.monotonic() - started
