@@ -16,6 +16,7 @@ from gateway.state import Gateway
 from mesh.errors import install_error_handlers
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 
 
 def create_app(
@@ -48,6 +49,7 @@ def create_app(
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
     metrics = install_observability(app, "ocr-gateway", readiness)
+    install_security_headers(app)
     app.include_router(router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")

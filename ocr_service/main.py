@@ -15,6 +15,7 @@ from mesh.discovery import ServiceDirectory
 from mesh.errors import install_error_handlers
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier, jwks_from_directory
 from ocr_service.config import OcrSettings
 from ocr_service.engine import build_engine
@@ -112,6 +113,7 @@ def create_app(
     app.state.advertised_host = settings.advertised_host
     install_error_handlers(app)
     install_observability(app, "ocr-service", readiness)
+    install_security_headers(app)
     app.add_middleware(ServedByMiddleware, host=app.state.advertised_host)
     app.include_router(router)
     return app

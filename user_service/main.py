@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from mesh.errors import install_error_handlers
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier
 from user_service.config import UserSettings
 from user_service.db import make_engine, upgrade
@@ -65,5 +66,6 @@ def create_app(
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_observability(app, "user-service", readiness)
+    install_security_headers(app)
     app.include_router(router)
     return app
