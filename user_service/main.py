@@ -16,10 +16,13 @@ from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier
+from user_service.addresses import parse_networks
 from user_service.config import UserSettings
+from user_service.counters import Clock, WindowCounters
 from user_service.db import make_engine, upgrade
 from user_service.keys import KeyRing, KeyStore
-from user_service.throttle import Clock, Limits, LoginThrottle, parse_networks
+from user_service.quotas import HashSlots, RegistrationQuota
+from user_service.throttle import Limits, LoginThrottle
 from user_service.views import router
 
 
@@ -36,7 +39,7 @@ def load_keys(settings: UserSettings) -> KeyStore:
 def create_app(
     settings: UserSettings, registry: NacosRegistry | None = None, *, clock: Clock = time.time
 ) -> FastAPI:
-    """The app; `clock` drives the login throttle's windows (tests pass their own)."""
+    """The app; `clock` drives the throttle's and the quota's windows (tests pass their own)."""
     readiness = Readiness()
 
     @asynccontextmanager
@@ -51,7 +54,12 @@ def create_app(
 
         app.state.sessions = sessionmaker(engine, expire_on_commit=False)
         app.state.keys = keys
-        app.state.throttle = LoginThrottle(Limits.from_settings(settings), clock)
+        counters = WindowCounters(clock)
+        app.state.throttle = LoginThrottle(Limits.from_settings(settings), counters)
+        app.state.quota = RegistrationQuota(
+            settings.register_max_per_hour, parse_networks(settings.register_quota_exempt), counters
+        )
+        app.state.hash_slots = HashSlots(settings.hash_slots, settings.hash_wait_seconds)
         app.state.verifier = TokenVerifier(
             own_jwks, issuer=settings.token_issuer, audience=settings.token_audience
         )
