@@ -106,7 +106,9 @@ def test_two_instances_share_one_throttle(limited: UserSettings, clock: FakeCloc
         assert _login(b, GOOD).status_code == 200
 
 
-def test_many_addresses_failing_on_one_name_lock_it_for_the_user_window(gw: TestClient, clock: FakeClock) -> None:
+def test_many_addresses_failing_on_one_name_lock_it_for_the_user_window(
+    gw: TestClient, clock: FakeClock
+) -> None:
     """The slower per-name limit: 10 failures from 4 addresses (none over its pair limit of 3)."""
     for i, count in enumerate((3, 3, 3, 1)):
         assert [_login(gw, WRONG, f"198.51.100.{i}").status_code for _ in range(count)] == [401] * count
