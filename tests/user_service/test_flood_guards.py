@@ -103,9 +103,8 @@ def test_hash_slots_refuse_fast_when_full() -> None:
     slots = HashSlots(1, wait=0.05)
     with slots.hold():
         started = time.perf_counter()
-        with pytest.raises(ServiceUnavailable) as refused:
-            with slots.hold():
-                pass
+        with pytest.raises(ServiceUnavailable) as refused, slots.hold():
+            pass
         assert refused.value.code == "overloaded" and refused.value.retry_after == 1
         assert time.perf_counter() - started < 1.0
     with slots.hold():  # released: free again

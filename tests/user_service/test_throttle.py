@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.user_service.conftest import FakeClock
+from user_service.addresses import address_key, client_address
 from user_service.config import UserSettings
 from user_service.main import create_app
-from user_service.addresses import address_key, client_address
 
 GOOD = {"username": "carol", "password": "right-password-9"}
 WRONG = {"username": "carol", "password": "wrong-password-9"}
