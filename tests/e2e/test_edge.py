@@ -9,9 +9,11 @@ trusted proxy), so the tests play a proxy there to speak for other addresses, an
 
 from __future__ import annotations
 
+import json
 import ssl
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,10 +30,12 @@ from tests.e2e.conftest import RunningMesh
 from tests.e2e.tls import self_signed_certificate
 from tests.support import free_base_port, render_lines
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 pytestmark = pytest.mark.e2e
 
 LINES = ["Hello PaddleOCR", "TLS 2026"]
-PASSWORD = "edge-secret-2026"
+PASSWORD = "edge-secret-2026"  # as in tests/e2e/flood.py
 QUOTA = 10  # the user service's default registration quota per address and hour
 
 
@@ -132,9 +136,7 @@ def test_https_end_to_end_with_the_page(tls_gateway: TlsGateway, tmp_path: Path)
         expect(tab.locator("#line-list li.line")).to_have_count(len(LINES))
         text = tab.locator("#result-text").input_value().replace(" ", "")
         context.close()
-    print(
-        f"\nHTTPS page: text {text!r}; CSP violations in the console: {len(violations)} {violations[:3]}"
-    )
+    print(f"\nHTTPS page: text {text!r}; CSP violations in the console: {len(violations)} {violations[:3]}")
     assert "HelloPaddleOCR" in text
 
 
@@ -157,41 +159,21 @@ def test_registration_flood_gets_the_quota_then_fast_429s_and_logins_stay_fast(m
     owner = {"username": "flood_owner", "password": PASSWORD}
     with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=60) as c:
         assert c.post("/api/auth/register", json=owner).status_code in (201, 409)
-        idle = _login_ms(c, owner, "198.51.100.30", 15)
-
-        # The flood: 4 workers from 127.0.0.2, an untrusted peer, each request naming a fresh
-        # address in X-Forwarded-For; it runs until the logins below are done, 200 at least.
-        results: list[tuple[int, str, float]] = []
-        done = threading.Event()
-        lock = threading.Lock()
-
-        def flood(worker: int) -> None:
-            transport = httpx.HTTPTransport(local_address="127.0.0.2")
-            with httpx.Client(base_url=mesh.gateway, transport=transport, trust_env=False, timeout=60) as f:
-                i = 0
-                while not done.is_set() or len(results) < 200:
-                    body = {
-                        "username": f"junk_{worker}_{i}_{time.monotonic_ns() % 10**9}",
-                        "password": PASSWORD,
-                    }
-                    started = time.perf_counter()
-                    r = f.post("/api/auth/register", json=body, headers=_as(f"203.0.113.{i % 250 + 1}"))
-                    took = (time.perf_counter() - started) * 1000
-                    code = r.json().get("error", {}).get("code", "") if r.status_code != 201 else ""
-                    with lock:
-                        results.append((r.status_code, code, took))
-                    i += 1
-
-        workers = [threading.Thread(target=flood, args=(w,)) for w in range(4)]
-        for w in workers:
-            w.start()
+        idle = _login_ms(c, owner, "198.51.100.30", 20)
+        flood = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.flood", mesh.gateway],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=REPO_ROOT,
+            text=True,
+        )
         try:
             time.sleep(0.5)
-            busy = _login_ms(c, owner, "198.51.100.31", 15)
+            busy = _login_ms(c, owner, "198.51.100.31", 20)
         finally:
-            done.set()
-            for w in workers:
-                w.join(120)
+            out, _ = flood.communicate("", timeout=120)  # EOF on stdin: stop once 200 were sent
+    assert flood.returncode == 0
+    results = [tuple(json.loads(line)) for line in out.splitlines()]
 
     by_code = Counter((status, code) for status, code, _ in results)
     refused = [took for status, _, took in results if status == 429]
@@ -205,9 +187,8 @@ def test_registration_flood_gets_the_quota_then_fast_429s_and_logins_stay_fast(m
     assert len(results) >= 200
     assert by_code[(201, "")] <= QUOTA  # a believed X-Forwarded-For would have let them all through
     assert set(by_code) <= {(201, ""), (429, "registration_rate_limited"), (429, "rate_limited")}
-    assert (
-        by_code[(429, "registration_rate_limited")] > 0
-    )  # the user service's quota, not only the gateway's bucket
+    # The user service's quota answered, not only the gateway's token bucket.
+    assert by_code[(429, "registration_rate_limited")] > 0
     # Generous on purpose: six agents share these two cores, so a single run's medians wander; the
     # printed ratio is the figure the issue asks about (within 2x), this bound only catches queueing
     # behind the flood's hashing, which costs seconds.
