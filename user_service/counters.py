@@ -35,9 +35,8 @@ class WindowCounters:
     def __init__(self, clock: Clock = time.time) -> None:
         self.clock = clock
 
-    def check(self, session: Session, rules: Mapping[str, Rule]) -> tuple[float, set[str]]:
-        """Seconds until every key that has reached its limit is free again (0: none has), and
-        which of the keys have a counter at all."""
+    def wait(self, session: Session, rules: Mapping[str, Rule]) -> float:
+        """Seconds until every key that has reached its limit is free again (0: none has)."""
         now = self.clock()
         rows = session.execute(
             select(LoginFailure.key, LoginFailure.window_start, LoginFailure.failures).where(
@@ -50,7 +49,7 @@ class WindowCounters:
             ends = start + rule.window
             if hits >= rule.limit and ends > now:
                 wait = max(wait, ends - now)
-        return wait, {key for key, _, _ in rows}
+        return wait
 
     def hit(self, session: Session, key: str, window: float) -> tuple[int, float]:
         """Count one hit (not committed); returns the key's hits in its window and when that ends."""

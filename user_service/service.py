@@ -50,15 +50,19 @@ def register(
 def login(
     session: Session, throttle: LoginThrottle, slots: HashSlots, username: str, password: str, address: str
 ) -> User:
-    """Authenticate behind the brute-force throttle: a locked-out key gets 429 before any hash work."""
+    """Authenticate behind the brute-force throttle: a locked-out key gets 429 before any hash work.
+
+    The try is claimed inside the hash slot, so a 503 for want of a slot never spends one.
+    """
     key = lookup_key(username)
     attempt = throttle.begin(session, key, username, address)
-    try:
-        with slots.hold():
+    with slots.hold():
+        attempt.claim()
+        try:
             user = authenticate(session, key, password)
-    except Unauthorized:
-        attempt.failed()
-        raise
+        except Unauthorized:
+            attempt.failed()
+            raise
     attempt.succeeded()
     return user
 

@@ -41,14 +41,15 @@ class Limits:
 
 
 class LoginThrottle:
-    """Guards logins: `begin` refuses a locked-out key, the attempt then reports how it went."""
+    """Guards logins: `begin` refuses a locked-out key, `Attempt.claim` takes one of the pair's
+    tries, and the attempt then reports how it went."""
 
     def __init__(self, limits: Limits, counters: WindowCounters) -> None:
         self.limits = limits
         self.counters = counters
 
     def begin(self, session: Session, username: str | None, raw_username: str, address: str) -> Attempt:
-        """Check the three keys before any password work; raise 429 `too_many_attempts` if one is locked."""
+        """Check the three keys (reads only) before any password work; 429 if one is locked."""
         user = user_key(username, raw_username)
         addr = address_key(address)
         rules = {
@@ -56,12 +57,10 @@ class LoginThrottle:
             addr: self.limits.per_address,
             user: self.limits.per_user,
         }
-        wait, counted = self.counters.check(session, rules)
+        wait = self.counters.wait(session, rules)
         if wait > 0:
-            raise RateLimited(
-                "too many failed logins; wait before trying again", code="too_many_attempts", retry_after=wait
-            )
-        return Attempt(self.counters, session, rules, counted)
+            raise _locked(wait)
+        return Attempt(self.counters, session, rules)
 
 
 @dataclass
@@ -69,23 +68,40 @@ class Attempt:
     counters: WindowCounters
     session: Session
     rules: dict[str, Rule]  # the pair key first, then the address and the user keys
-    counted: set[str]  # keys that already had a counter
+
+    @property
+    def pair(self) -> tuple[str, Rule]:
+        return next(iter(self.rules.items()))
+
+    def claim(self) -> None:
+        """Count this try on the pair before the password is checked, in one atomic upsert, so that
+        parallel tries from one client get exactly the pair's limit (the rest 429), not one each."""
+        key, rule = self.pair
+        tries, ends = self.counters.hit(self.session, key, rule.window)
+        self.session.commit()
+        if tries > rule.limit:
+            raise _locked(ends - self.counters.clock())
 
     def failed(self) -> None:
-        """Count one failure on each key, atomically across instances, and drop expired counters."""
-        for key, rule in self.rules.items():
+        """Count the failure on the address and the name (the pair has it already), atomically
+        across instances, and drop expired counters."""
+        for key, rule in list(self.rules.items())[1:]:
             self.counters.hit(self.session, key, rule.window)
         for key, rule in self.rules.items():
             self.counters.purge(self.session, key.split(":", 1)[0] + ":", rule.window)
         self.session.commit()
 
     def succeeded(self) -> None:
-        """A good password clears this client's failures on this name, nothing else: an attacker's
+        """A good password clears this client's tries on this name, nothing else: an attacker's
         pair elsewhere stays locked, and the name's own count still bounds distributed guessing."""
-        pair = next(iter(self.rules))
-        if pair in self.counted:
-            self.counters.clear(self.session, pair)
-            self.session.commit()
+        self.counters.clear(self.session, self.pair[0])
+        self.session.commit()
+
+
+def _locked(wait: float) -> RateLimited:
+    return RateLimited(
+        "too many failed logins; wait before trying again", code="too_many_attempts", retry_after=wait
+    )
 
 
 def user_key(username: str | None, raw: str) -> str:

@@ -141,3 +141,24 @@ def test_an_attacker_failing_50_times_does_not_lock_the_owner_out(gw: TestClient
     assert locked.status_code == 429  # with the right password
     assert locked.json()["error"]["code"] == "too_many_attempts"
     assert 800 <= int(locked.headers["Retry-After"]) <= 900
+
+
+def test_parallel_guesses_from_one_client_get_exactly_the_pair_limit(settings: UserSettings) -> None:
+    roomy = settings.model_copy(update={"hash_slots": 4, "hash_wait_seconds": 30.0})  # no 503s here
+    threads = 20
+    barrier = threading.Barrier(threads)
+    with TestClient(create_app(roomy), client=GATEWAY) as c:
+        assert (
+            c.post("/auth/register", json={"username": "victim", "password": "victim-pass-1"}).status_code
+            == 201
+        )
+
+        def guess(i: int) -> int:
+            barrier.wait()
+            wrong = {"username": "victim", "password": f"wrong-pass-{i}"}
+            return _post(c, "/auth/login", wrong, "203.0.113.5").status_code
+
+        with ThreadPoolExecutor(threads) as pool:
+            statuses = Counter(pool.map(guess, range(threads)))
+    # Checked, then counted after the hash, they would all pass the check at once: 13 of 20 did.
+    assert statuses == {401: 5, 429: 15}, statuses
