@@ -85,7 +85,7 @@ def _secured(r: httpx.Response, hsts: bool) -> None:
     assert ("strict-transport-security" in r.headers) == hsts, (r.request.url, r.headers)
 
 
-def test_headers_on_the_plain_gateway_without_hsts(mesh: RunningMesh) -> None:
+def test_headers_on_the_plain_gateway_and_hsts_only_from_a_trusted_proxy(mesh: RunningMesh) -> None:
     with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as c:
         for r in (c.get("/"), c.get("/app.js"), c.get("/style.css"), c.get("/health"), c.get("/metrics")):
             assert r.status_code == 200, r.request.url
@@ -93,6 +93,14 @@ def test_headers_on_the_plain_gateway_without_hsts(mesh: RunningMesh) -> None:
         for r in (c.get("/api/instances"), c.get("/nothing-here.css"), c.post("/api/auth/login", json={})):
             assert r.status_code in (401, 404, 422) and set(r.json()) == {"error"}, r.text
             _secured(r, hsts=False)
+    # Behind a TLS-terminating proxy: HSTS when a trusted proxy says the client came over HTTPS,
+    # and a client that is not the proxy (127.0.0.2) cannot make the gateway say so.
+    https = {"X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as proxy:
+        _secured(proxy.get("/", headers=https), hsts=True)
+    stranger = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=mesh.gateway, transport=stranger, trust_env=False, timeout=30) as c:
+        _secured(c.get("/", headers=https), hsts=False)
 
 
 def test_https_end_to_end_with_the_page(tls_gateway: TlsGateway, tmp_path: Path) -> None:
