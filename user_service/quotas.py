@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mesh.errors import RateLimited, ServiceUnavailable
 from user_service.addresses import Network, address_key, in_networks
-from user_service.counters import WindowCounters
+from user_service.counters import Rule, WindowCounters
 
 HOUR = 3600.0
 
@@ -25,18 +25,29 @@ class RegistrationQuota:
         self.counters = counters
 
     def take(self, session: Session, address: str) -> None:
-        """Count this registration; 429 `registration_rate_limited` once the address is over quota."""
+        """Count this registration; 429 `registration_rate_limited` once the address is over quota.
+
+        An address already over it is refused on a read, so a flood of refusals writes nothing.
+        """
         if self.per_hour <= 0 or in_networks(address, self.exempt):
             return
-        hits, ends = self.counters.hit(session, "reg:" + address_key(address), HOUR)
-        self.counters.purge(session, "reg:", HOUR)
+        key = "reg:" + address_key(address)
+        wait = self.counters.wait(session, {key: Rule(self.per_hour, HOUR)})
+        if wait > 0:
+            raise self._limited(wait)
+        hits, ends = self.counters.hit(session, key, HOUR)
+        if hits == 1:  # a new window: a good moment to drop the expired ones
+            self.counters.purge(session, "reg:", HOUR)
         session.commit()
         if hits > self.per_hour:
-            raise RateLimited(
-                f"at most {self.per_hour} registrations an hour from one address; try again later",
-                code="registration_rate_limited",
-                retry_after=ends - self.counters.clock(),
-            )
+            raise self._limited(ends - self.counters.clock())
+
+    def _limited(self, wait: float) -> RateLimited:
+        return RateLimited(
+            f"at most {self.per_hour} registrations an hour from one address; try again later",
+            code="registration_rate_limited",
+            retry_after=wait,
+        )
 
 
 class HashSlots:
