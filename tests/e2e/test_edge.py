@@ -215,9 +215,8 @@ def test_an_attacker_failing_50_times_does_not_lock_the_owner_out(mesh: RunningM
         print(f"\nattacker's 45 refusals: {dict(codes)}")  # the gateway's own bucket may answer some
         assert set(codes) <= {"too_many_attempts", "rate_limited"} and codes["too_many_attempts"] > 0
         assert c.post("/api/auth/login", json=owner, headers=_as("198.51.100.20")).status_code == 200
-        time.sleep(
-            1.0
-        )  # let the gateway's token bucket for that address refill: the lock is the user service's
+        # Let the gateway's bucket for that address refill, so the answer below is the user service's.
+        time.sleep(1.0)
         still = c.post("/api/auth/login", json=owner, headers=_as("203.0.113.66"))
         assert still.status_code == 429 and still.json()["error"]["code"] == "too_many_attempts"
         assert int(still.headers["Retry-After"]) > 60
