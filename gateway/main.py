@@ -17,6 +17,7 @@ from mesh.errors import install_error_handlers
 from mesh.names import GATEWAY
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 
 
 def create_app(
@@ -47,6 +48,7 @@ def create_app(
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
     metrics = install_observability(app, GATEWAY, ready)
+    install_security_headers(app)
     app.include_router(router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")

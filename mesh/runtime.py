@@ -88,6 +88,9 @@ async def run_service(
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_seconds),
         timeout_keep_alive=30,
+        forwarded_allow_ips=settings.trusted_proxies,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
     )
     server = _Server(config)
     stop = asyncio.Event()

@@ -15,6 +15,7 @@ from mesh.errors import install_error_handlers
 from mesh.names import OCR_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier, jwks_from_directory
 from ocr_service.config import OcrSettings
 from ocr_service.engines.factory import build_engine
@@ -90,6 +91,7 @@ def create_app(
     app = FastAPI(title="OCR Mesh OCR service", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
     metrics = install_observability(app, OCR_SERVICE, ready, served_by=settings.advertised_host)
+    install_security_headers(app)
     app.include_router(router)
     return app
 

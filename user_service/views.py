@@ -9,15 +9,26 @@ from starlette.concurrency import run_in_threadpool
 
 from mesh.tokens import bearer_token
 from user_service import service
-from user_service.deps import ClientAddressDep, KeysDep, SessionDep, SettingsDep, ThrottleDep, VerifierDep
+from user_service.deps import (
+    ClientAddressDep,
+    HashSlotsDep,
+    KeysDep,
+    QuotaDep,
+    SessionDep,
+    SettingsDep,
+    ThrottleDep,
+    VerifierDep,
+)
 from user_service.schemas import Credentials, TokenOut, UserOut
 
 router = APIRouter()
 
 
 @router.post("/auth/register", status_code=201, response_model=UserOut)
-def register(body: Credentials, session: SessionDep) -> Any:
-    return service.register(session, body.username, body.password)
+def register(
+    body: Credentials, session: SessionDep, quota: QuotaDep, slots: HashSlotsDep, address: ClientAddressDep
+) -> Any:
+    return service.register(session, quota, slots, body.username, body.password, address)
 
 
 @router.post("/auth/login", response_model=TokenOut)
@@ -25,11 +36,12 @@ def login(
     body: Credentials,
     session: SessionDep,
     throttle: ThrottleDep,
+    slots: HashSlotsDep,
     address: ClientAddressDep,
     keys: KeysDep,
     settings: SettingsDep,
 ) -> TokenOut:
-    user = service.login(session, throttle, body.username, body.password, address)
+    user = service.login(session, throttle, slots, body.username, body.password, address)
     token, ttl = service.issue_token(keys.ring, settings, user)
     return TokenOut(access_token=token, expires_in=ttl)
 
