@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from mesh.observability import request_id_of
 from mesh.tokens import TokenVerifier, bearer_token
@@ -46,9 +46,16 @@ async def check_token(request: Request, authorization: Annotated[str | None, Hea
 
 
 @router.post(
-    "/ocr", response_model=OcrResponse, openapi_extra=_UPLOAD_SCHEMA, dependencies=[Depends(check_token)]
+    "/ocr",
+    response_model=OcrResponse,
+    response_model_exclude_none=True,  # `words` only when asked for
+    openapi_extra=_UPLOAD_SCHEMA,
+    dependencies=[Depends(check_token)],
 )
-async def ocr(request: Request) -> OcrResponse:
+async def ocr(
+    request: Request,
+    words: Annotated[bool, Query(description="add each line's words with their boxes")] = False,
+) -> OcrResponse:
     """Recognise the text (and QR codes) in the uploaded image, field `image`."""
     service: OcrService = request.app.state.ocr
     with service.admit() as started:
@@ -61,4 +68,5 @@ async def ocr(request: Request) -> OcrResponse:
         request_id=request_id_of(request),
         engine=service.engine.name,
         instance=instance_of(request),
+        words=words,
     )
