@@ -30,12 +30,15 @@ import numpy as np
 from ocr_service.ink import blank_columns, widest_blank
 
 SURE_SPACE = 0.25  # space probability that alone inserts a space
-LIKELY_SPACE = 0.08  # ...that inserts one when the gap is also wider than usual
+LIKELY_SPACE = 0.05  # ...that inserts one when the gap is also wider than usual
 FAINT_SPACE = 0.01  # ...that inserts one between letters, digits or CJK when the gap is wide
 WIDER = 0.35  # "wider than usual": the gap exceeds the expected one by this share of a letter
 WIDE_GAP = 0.7  # "wide": ...by this share of a letter
-INK_SPACE = 0.3  # a blank run between two characters at least this share of the crop height...
-INK_RATIO = 2.0  # ...and this many times the line's usual one is a space
+INK_SPACE = 0.3  # a blank run between two characters at least this share of the text height...
+INK_RATIO = 2.5  # ...and this many times the line's usual one is a space, when the columns
+INK_EXCESS = 0.25  # ...say the gap is somewhat wider than usual too (i, l, 1 have wide blank sides)
+STRONG_INK = 4.0  # ...and this many times with a wider gap in columns: even next to - / : .
+JOINERS = "-/_~"  # next to these only the model's own sure space counts (VGG-16, 03/09, S/B)
 CJK_WIDTH = 1.6  # a CJK character's pitch over a Latin one's, when a line lacks one of them
 
 Point = tuple[float, float]
@@ -138,14 +141,20 @@ def _decimal_mark(text: str, i: int) -> bool:
 
 
 class Ink(NamedTuple):
-    """The blank run between two characters and the line's usual one, in crop heights."""
+    """The blank run between two characters, the line's usual one and one pixel, in text heights."""
 
     gap: float
     usual: float
+    pixel: float = 0.0
 
     @property
     def space(self) -> bool:
-        return self.gap >= INK_SPACE and self.gap >= INK_RATIO * self.usual
+        return self.gap >= INK_SPACE and self.gap >= INK_RATIO * self.usual + self.pixel
+
+    @property
+    def wide(self) -> bool:
+        """Wide enough to outweigh a joiner or a number's inner point (09:49 - 27/06/18)."""
+        return self.gap >= INK_SPACE and self.gap >= STRONG_INK * self.usual + self.pixel
 
 
 def _median_latin(gaps: Sequence[float], text: str) -> float:
@@ -160,15 +169,22 @@ def _median_latin(gaps: Sequence[float], text: str) -> float:
 def wants_space(glyphs: Glyphs, text: str, i: int, pitch: Pitch, ink: Ink | None = None) -> bool:
     """Whether a space belongs between character i and i+1 (neither of them a space)."""
     a, b = text[i], text[i + 1]
-    if (is_cjk(a) and is_cjk(b)) or _decimal_mark(text, i) or _decimal_mark(text, i + 1):
+    if is_cjk(a) and is_cjk(b):
         return False
     odds = glyphs.space_odds[i]
-    if odds >= SURE_SPACE or (ink is not None and ink.space):
-        return True
     unit = pitch.latin
-    if unit <= 0:
+    gap = glyphs.centre(i + 1) - glyphs.centre(i)
+    excess = (gap - (pitch.of(a) + pitch.of(b)) / 2) / unit if unit > 0 else 0.0
+    if ink is not None and ink.wide and excess >= WIDER:
+        return True
+    if _decimal_mark(text, i) or _decimal_mark(text, i + 1):
         return False
-    excess = (glyphs.centre(i + 1) - glyphs.centre(i) - (pitch.of(a) + pitch.of(b)) / 2) / unit
+    if odds >= SURE_SPACE:
+        return True
+    if unit <= 0 or a in JOINERS or b in JOINERS:
+        return False
+    if ink is not None and ink.space and excess >= INK_EXCESS:
+        return True
     if odds >= LIKELY_SPACE and excess >= WIDER:
         return True
     plain = (a.isalnum() or is_cjk(a)) and (b.isalnum() or is_cjk(b))
@@ -176,18 +192,18 @@ def wants_space(glyphs: Glyphs, text: str, i: int, pitch: Pitch, ink: Ink | None
     return plain and inked and odds >= FAINT_SPACE and excess >= WIDE_GAP
 
 
-def ink_gaps(glyphs: Glyphs, text: str, crop: np.ndarray | None) -> list[float] | None:
-    """For each pair of neighbours, the widest ink-free run between their centres, in crop
-    heights (None without a crop)."""
+def ink_gaps(glyphs: Glyphs, text: str, crop: np.ndarray | None) -> tuple[list[float], float] | None:
+    """For each pair of neighbours, the widest ink-free run between their centres, and one
+    pixel, in text heights (None without a crop)."""
     if crop is None or crop.size == 0:
         return None
-    blank = blank_columns(crop)
+    blank, height = blank_columns(crop)
     scale = crop.shape[1] / glyphs.columns
-    height = float(crop.shape[0])
-    return [
+    gaps = [
         widest_blank(blank, glyphs.centre(i) * scale, glyphs.centre(i + 1) * scale) / height
         for i in range(len(text) - 1)
     ]
+    return gaps, 1.0 / height
 
 
 def spaced_words(text: str, glyphs: Glyphs | None, crop: np.ndarray | None = None) -> list[Word]:
@@ -199,7 +215,8 @@ def spaced_words(text: str, glyphs: Glyphs | None, crop: np.ndarray | None = Non
     if glyphs is None or len(glyphs.starts) != len(text) or not text or glyphs.columns <= 0:
         return [Word(w, 0.0, 1.0) for w in text.split()]
     pitch = typical_pitch(glyphs, text)
-    gaps = ink_gaps(glyphs, text, crop)
+    measured = ink_gaps(glyphs, text, crop)
+    gaps, pixel = measured if measured is not None else (None, 0.0)
     usual = _median_latin(gaps, text) if gaps is not None else 0.0
     words: list[Word] = []
     current: list[int] = []
@@ -216,7 +233,7 @@ def spaced_words(text: str, glyphs: Glyphs | None, crop: np.ndarray | None = Non
         if char.isspace():
             close()
             continue
-        ink = None if gaps is None or i == 0 else Ink(gaps[i - 1], usual)
+        ink = None if gaps is None or i == 0 else Ink(gaps[i - 1], usual, pixel)
         if current and not text[i - 1].isspace() and wants_space(glyphs, text, i - 1, pitch, ink):
             close()
         current.append(i)
