@@ -1,18 +1,21 @@
 """Word spaces from where the recogniser put each character (its CTC columns).
 
 PP-OCR recognisers read a line as a row of CTC columns (one per 8 pixels of the 48-pixel-high
-input) and often leave out the space between Latin words and numbers. Two signals bring it
-back, for each pair of neighbouring characters the model did not separate itself:
+input) and often leave out the space between Latin words and numbers. Three signals bring
+it back, for each pair of neighbouring characters the model did not separate itself:
 
 * the model's own space probability in the columns between the two characters (the space is
-  a class of its alphabet; a left-out space usually still scores 0.1-0.5 there), and
+  a class of its alphabet; a left-out space usually still scores 0.1-0.5 there),
 * the distance between the two characters against the line's typical letter pitch (the
-  median distance between neighbouring Latin characters, and apart from it between CJK ones).
+  median distance between neighbouring Latin characters, and apart from it between CJK ones),
+* the widest blank run of pixel columns between the two characters in the crop (`ink.py`),
+  against the line's usual one.
 
-A space goes in where the space probability reaches SURE_SPACE, or where the gap exceeds the
-expected one (half of each character's typical pitch) and the probability is not negligible
-(constants below), or where the crop shows a blank run between the two characters that is wide
-for the line (`ink.py`). Points and commas inside numbers (8.50, 1,200, 18:40) never get one.
+A space goes in where the space probability reaches SURE_SPACE; otherwise each signal counts
+up to 1 (the probability over SURE_SPACE, the gap's excess over the expected one, half of each
+character's typical pitch, over WIDE_GAP letters, the blank run from 1 to INK_RATIO times the
+usual one) and a space needs EVIDENCE in all. Points and colons inside numbers (8.50, 18:40)
+and joiners (- /) get one only from a very wide blank run, never from the model alone.
 Two CJK characters never get a space between them (Chinese text has none); a CJK character
 next to a Latin word does, when the signals say so (`OCR Mesh 微服务网关`).
 """
@@ -29,15 +32,13 @@ import numpy as np
 
 from ocr_service.ink import blank_columns, widest_blank
 
-SURE_SPACE = 0.25  # space probability that alone inserts a space
-LIKELY_SPACE = 0.05  # ...that inserts one when the gap is also wider than usual
-FAINT_SPACE = 0.01  # ...that inserts one between letters, digits or CJK when the gap is wide
-WIDER = 0.35  # "wider than usual": the gap exceeds the expected one by this share of a letter
-WIDE_GAP = 0.7  # "wide": ...by this share of a letter
-INK_SPACE = 0.3  # a blank run between two characters at least this share of the text height...
-INK_RATIO = 2.5  # ...and this many times the line's usual one is a space, when the columns
-INK_EXCESS = 0.25  # ...say the gap is somewhat wider than usual too (i, l, 1 have wide blank sides)
-STRONG_INK = 4.0  # ...and this many times with a wider gap in columns: even next to - / : .
+SURE_SPACE = 0.25  # the model's space probability that alone is a space (and counts 1 below)
+WIDE_GAP = 0.7  # a gap this share of a letter wider than expected counts 1
+INK_SPACE = 0.3  # blank runs below this share of the text height count 0...
+INK_RATIO = 2.5  # ...one this many times the line's usual blank run counts 1
+EVIDENCE = 1.5  # the three counts (each at most 1) must add up to this for a space
+WIDER = 0.35  # a gap this share of a letter wider than expected, with...
+STRONG_INK = 4.0  # ...a blank run this many times the usual one: a space even next to - / : .
 JOINERS = "-/_~"  # next to these only the model's own sure space counts (VGG-16, 03/09, S/B)
 CJK_WIDTH = 1.6  # a CJK character's pitch over a Latin one's, when a line lacks one of them
 
@@ -148,8 +149,12 @@ class Ink(NamedTuple):
     pixel: float = 0.0
 
     @property
-    def space(self) -> bool:
-        return self.gap >= INK_SPACE and self.gap >= INK_RATIO * self.usual + self.pixel
+    def evidence(self) -> float:
+        """0 for a blank run no wider than usual (or narrow), 1 from INK_RATIO times usual up."""
+        if self.gap < INK_SPACE:
+            return 0.0
+        ratio = (self.gap - self.pixel) / self.usual if self.usual > 0 else INK_RATIO
+        return min(max((ratio - 1) / (INK_RATIO - 1), 0.0), 1.0)
 
     @property
     def wide(self) -> bool:
@@ -183,13 +188,8 @@ def wants_space(glyphs: Glyphs, text: str, i: int, pitch: Pitch, ink: Ink | None
         return True
     if unit <= 0 or a in JOINERS or b in JOINERS:
         return False
-    if ink is not None and ink.space and excess >= INK_EXCESS:
-        return True
-    if odds >= LIKELY_SPACE and excess >= WIDER:
-        return True
-    plain = (a.isalnum() or is_cjk(a)) and (b.isalnum() or is_cjk(b))
-    inked = ink is None or ink.gap >= INK_SPACE / 2
-    return plain and inked and odds >= FAINT_SPACE and excess >= WIDE_GAP
+    evidence = odds / SURE_SPACE + min(max(excess / WIDE_GAP, -1.0), 1.0)
+    return evidence + (ink.evidence if ink is not None else 0.0) >= EVIDENCE
 
 
 def ink_gaps(glyphs: Glyphs, text: str, crop: np.ndarray | None) -> tuple[list[float], float] | None:
