@@ -2,8 +2,9 @@
 
 A receipt's item and its price, or a form's label and its value, are detected as separate
 boxes on one row; `arrange` numbers them as one row, so `page_text` joins them with a space,
-left to right. A two-column page is told apart by its gutter: at least MIN_COLUMN_ROWS rows
-where a wide line ends and another wide line starts at the same place, with a narrow gap.
+left to right, when they are of about the same size and level (`same_line`). A two-column
+page is told apart by its gutter: at least MIN_COLUMN_ROWS rows where a wide line ends and
+another wide line starts at the same place, with a narrow gap.
 The rows around that gutter are read column by column, each line on its own text line.
 Everything else keeps the reading order of `layout.group_rows`.
 """
@@ -22,6 +23,8 @@ COLUMN_WIDTH = 8.0  # both lines at a gutter are at least this many line heights
 MAX_GUTTER = 5.0  # a gutter is at most this many line heights wide
 ALIGN = 1.0  # right column lines start within this many line heights of each other
 RAGGED = 4.0  # left column lines end within this many line heights of each other
+SAME_SIZE = 2.0  # neighbours on a row share a text line when neither is this much taller...
+LEVEL = 0.5  # ...and their vertical centres differ by at most this share of the smaller height
 
 
 def _height(line: OcrLine) -> float:
@@ -77,12 +80,30 @@ def _blocks(rows: list[list[OcrLine]], gutter: float) -> list[list[list[OcrLine]
     return out
 
 
+def same_line(a: OcrLine, b: OcrLine) -> bool:
+    """Neighbours on a row that read as one line: about the same size and height on the page
+    (a shop sign's small and large words on one row stay apart)."""
+    ha, hb = _height(a), _height(b)
+    centre_a, centre_b = (a.top + a.bottom) / 2, (b.top + b.bottom) / 2
+    short = min(len(a.text.strip()), len(b.text.strip())) < 2  # a lone "1" gets a tight, low box
+    if not short and max(ha, hb) > SAME_SIZE * min(ha, hb):
+        return False
+    return abs(centre_a - centre_b) <= LEVEL * (max(ha, hb) if short else min(ha, hb))
+
+
 def arrange(lines: Iterable[OcrLine]) -> list[OcrLine]:
     """Lines in reading order, each numbered with the text line (row) it belongs to."""
     rows = group_rows(lines)
     gutter = find_gutter(rows)
     ordered = [row for block in _blocks(rows, gutter) for row in block] if gutter is not None else rows
-    return [replace(ln, row=i) for i, row in enumerate(ordered) for ln in row]
+    out: list[OcrLine] = []
+    number = -1
+    for row in ordered:
+        for i, line in enumerate(row):
+            if i == 0 or not same_line(row[i - 1], line):
+                number += 1
+            out.append(replace(line, row=number))
+    return out
 
 
 def page_text(lines: Sequence[OcrLine]) -> str:

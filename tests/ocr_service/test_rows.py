@@ -43,3 +43,10 @@ def test_label_and_value_columns_of_a_form_are_not_a_two_column_page() -> None:
 def test_lines_without_rows_stay_one_per_text_line() -> None:
     assert page_text([line("a", 0, 0, 10), line("b", 20, 0, 10)]) == "a\nb"
     assert page_text([]) == ""
+
+
+def test_a_sign_with_a_small_and_a_large_word_on_one_row_keeps_them_apart() -> None:
+    small, large = line("孙记", 20, 30, 60, 30), line("锡纸花蛤土豆粉", 120, 10, 500, 70)
+    assert page_text(arrange([small, large])) == "孙记\n锡纸花蛤土豆粉"
+    lone_digit = [line("$2.70", 20, 0, 60, 23), line("1", 200, 6, 8, 11), line("$2.70", 400, 0, 60, 23)]
+    assert page_text(arrange(lone_digit)) == "$2.70 1 $2.70"

@@ -66,7 +66,7 @@ def test_a_receipt_row_comes_out_as_one_text_line(request: pytest.FixtureRequest
 def test_words_come_with_boxes_only_when_asked(ocr_client: TestClient) -> None:
     data = render_lines(["Hello Mesh 2024"])
     plain = post(ocr_client, data)
-    assert all("words" not in ln for ln in plain["lines"])  # type: ignore[union-attr]
+    assert all("words" not in ln for ln in plain["lines"])  # type: ignore[attr-defined]
     response = ocr_client.post("/ocr?words=true", files={"image": ("a.png", data, "image/png")})
     assert response.status_code == 200, response.text
     (line,) = response.json()["lines"]
