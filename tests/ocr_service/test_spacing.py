@@ -8,11 +8,14 @@ import pytest
 from ocr_service.ink import blank_columns, widest_blank
 from ocr_service.spacing import (
     Glyphs,
+    Ink,
     Word,
     glyphs_from_ctc,
     reading_frame,
     recognition,
     spaced_words,
+    typical_pitch,
+    wants_space,
     word_box,
 )
 
@@ -42,9 +45,19 @@ def test_the_models_space_odds_put_a_space_back() -> None:
 
 def test_a_wide_gap_with_some_space_odds_is_a_space() -> None:
     text = "HelloPaddleOCR"
-    assert recognition(text, 0.9, glyphs(text, even(text, wide_after=(4,)), {4: 0.1})).text == (
+    assert recognition(text, 0.9, glyphs(text, even(text, wide_after=(4,)), {4: 0.15})).text == (
         "Hello PaddleOCR"
     )
+
+
+def test_a_wide_blank_run_in_the_crop_adds_the_missing_evidence() -> None:
+    text = "HelloPaddle"
+    found = glyphs(text, even(text, wide_after=(4,)), {4: 0.1})
+    pitch = typical_pitch(found, text)
+    assert not wants_space(found, text, 4, pitch)
+    assert not wants_space(found, text, 4, pitch, Ink(gap=0.2, usual=0.1))  # narrower than a space
+    assert wants_space(found, text, 4, pitch, Ink(gap=0.45, usual=0.1, pixel=0.02))
+    assert not wants_space(found, text, 2, pitch, Ink(gap=0.45, usual=0.1))  # columns say no gap
 
 
 def test_an_even_line_without_space_odds_keeps_its_letters_together() -> None:
