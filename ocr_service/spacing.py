@@ -13,9 +13,10 @@ it back, for each pair of neighbouring characters the model did not separate its
 
 A space goes in where the space probability reaches SURE_SPACE; otherwise each signal counts
 up to 1 (the probability over SURE_SPACE, the gap's excess over the expected one, half of each
-character's typical pitch, over WIDE_GAP letters, the blank run from 1 to INK_RATIO times the
-usual one) and a space needs EVIDENCE in all. Points and colons inside numbers (8.50, 18:40)
-and joiners (- /) get one only from a very wide blank run, never from the model alone.
+character's typical pitch, over WIDE_GAP letters, the blank run's excess over the line's usual
+one over INK_EXTRA text heights) and a space needs EVIDENCE in all. Points and colons inside
+numbers (8.50, 18:40) and joiners (- /) get one only from a very wide blank run, never from
+the model alone.
 Two CJK characters never get a space between them (Chinese text has none); a CJK character
 next to a Latin word does, when the signals say so (`OCR Mesh 微服务网关`).
 """
@@ -35,11 +36,13 @@ from ocr_service.ink import blank_columns, widest_blank
 SURE_SPACE = 0.25  # the model's space probability that alone is a space (and counts 1 below)
 WIDE_GAP = 0.7  # a gap this share of a letter wider than expected counts 1
 INK_SPACE = 0.3  # blank runs below this share of the text height count 0...
-INK_RATIO = 2.5  # ...one this many times the line's usual blank run counts 1
-EVIDENCE = 1.5  # the three counts (each at most 1) must add up to this for a space
+INK_EXTRA = 0.2  # ...one this share of the text height wider than the line's usual one counts 1
+EVIDENCE = 1.4  # the three counts (each at most 1) must add up to this for a space
 WIDER = 0.35  # a gap this share of a letter wider than expected, with...
 STRONG_INK = 4.0  # ...a blank run this many times the usual one: a space even next to - / : .
-JOINERS = "-/_~"  # next to these only the model's own sure space counts (VGG-16, 03/09, S/B)
+JOINERS = "-/_~"  # next to these only the model's own sure space counts (VGG-16, 03/09, S/B),
+CLOSERS = ",.;!?)]}%"  # ...and before these
+OPENERS = "([{"  # ...and after these
 CJK_WIDTH = 1.6  # a CJK character's pitch over a Latin one's, when a line lacks one of them
 
 Point = tuple[float, float]
@@ -73,6 +76,12 @@ class Word:
     end: float
 
 
+def _space_between(space: np.ndarray, end: int, start: int) -> float:
+    """Probability that at least one column from one character's last to the next one's first
+    is a space (columns taken as independent)."""
+    return float(1.0 - np.prod(1.0 - space[end : start + 1]))
+
+
 def glyphs_from_ctc(probs: np.ndarray, space_index: int, columns: float, blank: int = 0) -> Glyphs:
     """Greedy CTC decode of one line's probabilities (T x classes) into character positions.
 
@@ -91,7 +100,7 @@ def glyphs_from_ctc(probs: np.ndarray, space_index: int, columns: float, blank: 
             starts.append(col)
             ends.append(col)
     space = probs[:, space_index] if 0 <= space_index < probs.shape[1] else np.zeros(len(best))
-    odds = tuple(float(space[ends[i] : starts[i + 1] + 1].max()) for i in range(len(starts) - 1))
+    odds = tuple(_space_between(space, ends[i], starts[i + 1]) for i in range(len(starts) - 1))
     return Glyphs(tuple(starts), tuple(ends), odds, float(columns))
 
 
@@ -150,11 +159,10 @@ class Ink(NamedTuple):
 
     @property
     def evidence(self) -> float:
-        """0 for a blank run no wider than usual (or narrow), 1 from INK_RATIO times usual up."""
+        """0 for a narrow blank run or one no wider than usual, 1 from INK_EXTRA more up."""
         if self.gap < INK_SPACE:
             return 0.0
-        ratio = (self.gap - self.pixel) / self.usual if self.usual > 0 else INK_RATIO
-        return min(max((ratio - 1) / (INK_RATIO - 1), 0.0), 1.0)
+        return min(max((self.gap - self.usual - self.pixel) / INK_EXTRA, 0.0), 1.0)
 
     @property
     def wide(self) -> bool:
@@ -186,7 +194,7 @@ def wants_space(glyphs: Glyphs, text: str, i: int, pitch: Pitch, ink: Ink | None
         return False
     if odds >= SURE_SPACE:
         return True
-    if unit <= 0 or a in JOINERS or b in JOINERS:
+    if unit <= 0 or a in JOINERS or b in JOINERS or b in CLOSERS or a in OPENERS:
         return False
     evidence = odds / SURE_SPACE + min(max(excess / WIDE_GAP, -1.0), 1.0)
     return evidence + (ink.evidence if ink is not None else 0.0) >= EVIDENCE

@@ -52,7 +52,7 @@ def test_a_wide_gap_with_some_space_odds_is_a_space() -> None:
 
 def test_a_wide_blank_run_in_the_crop_adds_the_missing_evidence() -> None:
     text = "HelloPaddle"
-    found = glyphs(text, even(text, wide_after=(4,)), {4: 0.1})
+    found = glyphs(text, even(text, wide_after=(4,)), {4: 0.05})
     pitch = typical_pitch(found, text)
     assert not wants_space(found, text, 4, pitch)
     assert not wants_space(found, text, 4, pitch, Ink(gap=0.2, usual=0.1))  # narrower than a space
@@ -70,6 +70,14 @@ def test_no_space_between_cjk_characters_but_one_before_a_latin_word() -> None:
     centres = [2.0, 7.0, 12.0, 17.0, 22.0, 30.0, 33.0, 36.0]  # CJK pitch 5, Latin 3, a gap before O
     read = recognition(text, 0.9, glyphs(text, centres, {0: 0.9, 1: 0.9, 4: 0.3}))
     assert read.text == "微服务网关 OCR"
+
+
+def test_no_space_before_a_comma_or_after_a_bracket_unless_the_model_is_sure() -> None:
+    text = "abcd,(efgh"
+    wide = glyphs(text, even(text, wide_after=(3, 4, 5)), {3: 0.2, 4: 0.2, 5: 0.2})
+    assert recognition(text, 0.9, wide).text == "abcd, (efgh"
+    sure = glyphs(text, even(text), {3: 0.6})
+    assert recognition(text, 0.9, sure).text == "abcd ,(efgh"
 
 
 def test_points_inside_numbers_never_get_a_space() -> None:
@@ -100,7 +108,9 @@ def test_ctc_decode_gives_each_character_its_run_and_the_space_odds_between() ->
     probs[2, 3] = 0.3  # the space class is second best between a and b
     found = glyphs_from_ctc(probs, space_index=3, columns=7.0)
     assert found.starts == (0, 4, 6) and found.ends == (1, 4, 6)
-    assert found.space_odds[0] == pytest.approx(0.3) and found.space_odds[1] == pytest.approx(0.01)
+    # at least one of the columns from a's last to b is a space: 1 - 0.99 * 0.7 * 0.99 * 0.99
+    assert found.space_odds[0] == pytest.approx(1 - 0.7 * 0.99**3)
+    assert found.space_odds[1] == pytest.approx(1 - 0.99**3)
     assert found.centre(0) == 1.0
 
 
