@@ -27,6 +27,7 @@ import statistics
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -104,6 +105,7 @@ def glyphs_from_ctc(probs: np.ndarray, space_index: int, columns: float, blank: 
     return Glyphs(tuple(starts), tuple(ends), odds, float(columns))
 
 
+@lru_cache(maxsize=8192)
 def is_cjk(char: str) -> bool:
     """A CJK ideograph, kana, hangul or full-width punctuation (no spaces between these)."""
     if not char:
