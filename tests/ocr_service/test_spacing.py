@@ -139,3 +139,10 @@ def test_blank_columns_find_the_gap_between_two_blocks_of_ink() -> None:
     assert widest_blank(blank, 10, 40) == 12
     inverted = 255 - crop  # light text on a dark background
     assert widest_blank(blank_columns(inverted)[0], 10, 40) == 12
+
+
+def test_the_blank_sides_of_narrow_letters_count_half() -> None:
+    for text, expected in (("abcdefgh", True), ("abclifgh", False)):
+        found = glyphs(text, even(text), {3: 0.1})
+        pitch = typical_pitch(found, text)
+        assert wants_space(found, text, 3, pitch, Ink(gap=0.5, usual=0.1)) is expected, text
