@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from ocr_service.config import OcrSettings
-from ocr_service.evaluate.runner import client_reader, load_items, run, wait_ready
+from tools.evaluate.runner import client_reader, load_items, run, wait_ready
 from ocr_service.main import create_app
 from tests.ocr_service.conftest import EVAL_DIR, png_bytes
 from tests.ocr_service.test_ocr_api import post
