@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ocr_service.layout import Box
+from ocr_service.spacing import Recognition, Word
 
 DROP_SCORE = 0.5  # PaddleOCR's default: lines read with less confidence are dropped
 SIDEWAYS_SHARE = 0.65  # share of the characters that must come from tall crops for a sideways page
@@ -28,15 +29,17 @@ class Crop(NamedTuple):
 
 
 class Reading(NamedTuple):
-    """Text read from one crop, its confidence, and whether the classifier turned it 180 degrees."""
+    """Text read from one crop, its confidence, whether the classifier turned it 180 degrees,
+    and its words."""
 
     text: str
     score: float
     flipped: bool
+    words: tuple[Word, ...] = ()
 
 
 class Recognizer(Protocol):
-    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    def recognize(self, crops: list[np.ndarray]) -> Sequence[Recognition]:
         """Text and confidence of each crop, read as it is (no angle classifier)."""
         ...
 
@@ -51,8 +54,8 @@ def _better_flipped(crops: Sequence[Crop], reads: Sequence[Reading], recognizer:
     plain = [c.image for c, _ in pairs]
     flipped = [np.ascontiguousarray(cv2.rotate(img, cv2.ROTATE_180)) for img in plain]
     scores = recognizer.recognize(plain + flipped)
-    as_is = sum(score for _, score in scores[: len(plain)])
-    turned = sum(score for _, score in scores[len(plain) :])
+    as_is = sum(r.score for r in scores[: len(plain)])
+    turned = sum(r.score for r in scores[len(plain) :])
     return turned > as_is
 
 

@@ -8,14 +8,16 @@ classifier and recogniser (PaddleOCR's predictors in `engine.PaddleEngine`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import cv2
 import numpy as np
 
-from ocr_service.layout import Box, OcrLine, reading_order
+from ocr_service.layout import Box, OcrLine, Point, WordBox
 from ocr_service.orientation import DROP_SCORE, UNDO, Crop, Reading, from_upright, page_turn
+from ocr_service.rows import arrange
+from ocr_service.spacing import Recognition, Word, reading_frame, word_box
 
 SMALL_SIDE = 640  # images whose longest side is below this are padded before detection
 MIN_SHORT_SIDE = 64  # ...and scaled up (at most MAX_ENLARGE times) if lower than this
@@ -34,8 +36,8 @@ class Predictor(Protocol):
         """For each crop, whether it is upside down."""
         ...
 
-    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        """Text and confidence of each crop, read as it is."""
+    def recognize(self, crops: list[np.ndarray]) -> Sequence[Recognition]:
+        """Spaced text, confidence and words of each crop, read as it is."""
         ...
 
 
@@ -44,7 +46,12 @@ def read_crops(crops: list[np.ndarray], predictor: Predictor) -> list[Reading]:
     flipped = predictor.classify(crops)
     upright = [cv2.rotate(c, cv2.ROTATE_180) if f else c for c, f in zip(crops, flipped, strict=True)]
     texts = predictor.recognize(upright)
-    return [Reading(t, s, f) for (t, s), f in zip(texts, flipped, strict=True)]
+    return [Reading(t.text, t.score, f, t.words) for t, f in zip(texts, flipped, strict=True)]
+
+
+def with_words(text: str, score: float, box: Box, frame: Box, words: Sequence[Word]) -> OcrLine:
+    """A line whose words get their share of `frame` (the crop's corners in reading direction)."""
+    return OcrLine(text, score, box, tuple(WordBox(w.text, word_box(frame, w)) for w in words))
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class Enlarged:
     factor: float
     pad: int
 
-    def to_original(self, quad: np.ndarray, width: int, height: int) -> Box:
+    def to_original(self, quad: np.ndarray | Sequence[Point], width: int, height: int) -> Box:
         """Quad corners in the original image, clipped to it."""
         return [
             (
@@ -129,7 +136,8 @@ def whole_line(image: np.ndarray, lines: Sequence[OcrLine], predictor: Predictor
         left = min(ln.left for ln in found)
         right = max(x for ln in found for x, _ in ln.box)
     box: Box = [(left, 0.0), (right, 0.0), (right, float(height)), (left, float(height))]
-    return OcrLine(text, read.score, box)
+    frame = reading_frame([(0, 0), (width, 0), (width, height), (0, height)], False, read.flipped)
+    return with_words(text, read.score, box, frame, read.words)
 
 
 def detect_and_read(
@@ -142,8 +150,14 @@ def detect_and_read(
     crops = [crop_quad(big.image, q) for q in quads]
     reads = read_crops([c.image for c in crops], predictor) if crops else []
     lines = [
-        OcrLine(r.text, r.score, big.to_original(q, width, height))
-        for q, r in zip(quads, reads, strict=True)
+        with_words(
+            r.text,
+            r.score,
+            big.to_original(q, width, height),
+            big.to_original(reading_frame(q.tolist(), c.turned, r.flipped), width, height),
+            r.words,
+        )
+        for q, c, r in zip(quads, crops, reads, strict=True)
         if r.score >= DROP_SCORE and r.text.strip()
     ]
     return lines, crops, reads
@@ -164,9 +178,9 @@ def read_image(image: np.ndarray, predictor: Predictor, pad_small: bool = True) 
         upright, _, _ = detect_and_read(
             np.ascontiguousarray(cv2.rotate(image, UNDO[turn])), predictor, pad_small
         )
-        return [replace(ln, box=from_upright(ln.box, turn, width, height)) for ln in reading_order(upright)]
+        return [ln.map_boxes(lambda box: from_upright(box, turn, width, height)) for ln in arrange(upright)]
     if is_line_shaped(image) and one_row(lines):
         line = whole_line(image, lines, predictor)
         if line is not None:
             return [line]
-    return reading_order(lines)
+    return arrange(lines)

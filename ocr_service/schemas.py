@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from ocr_service.layout import Box
 from ocr_service.service import OcrResult
 
 BoxOut = list[list[float]]
+
+
+class WordOut(BaseModel):
+    text: str
+    box: BoxOut
+
+
+def _rounded(box: Box) -> BoxOut:
+    return [[round(x, 1), round(y, 1)] for x, y in box]
 
 
 class LineOut(BaseModel):
     text: str
     score: float
     box: BoxOut
+    words: list[WordOut] | None = None  # only when the request asks `words=true`
 
 
 class QrCodeOut(BaseModel):
@@ -43,12 +54,19 @@ class OcrResponse(BaseModel):
     instance: str
 
     @classmethod
-    def build(cls, result: OcrResult, *, request_id: str, engine: str, instance: str) -> OcrResponse:
+    def build(
+        cls, result: OcrResult, *, request_id: str, engine: str, instance: str, words: bool = False
+    ) -> OcrResponse:
         return cls(
             request_id=request_id,
             text=result.text,
             lines=[
-                LineOut(text=ln.text, score=round(ln.score, 4), box=[list(p) for p in ln.box])
+                LineOut(
+                    text=ln.text,
+                    score=round(ln.score, 4),
+                    box=[list(p) for p in ln.box],
+                    words=[WordOut(text=w.text, box=_rounded(w.box)) for w in ln.words] if words else None,
+                )
                 for ln in result.lines
             ],
             qr_codes=[QrCodeOut(data=q.data, box=[list(p) for p in q.box]) for q in result.qr_codes],

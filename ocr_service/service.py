@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mesh.errors import MeshError, ServiceUnavailable
 from mesh.observability import Readiness
@@ -17,6 +17,7 @@ from ocr_service.imaging import DecodedImage, decode_image
 from ocr_service.layout import OcrLine, scale_box
 from ocr_service.metrics import OcrMetrics
 from ocr_service.qr import QrCode, find_qr_codes
+from ocr_service.rows import page_text
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class OcrResult:
 
     @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        """The lines of each visual row joined by a space, rows by a newline."""
+        return page_text(self.lines)
 
 
 def _ms(seconds: float) -> float:
@@ -119,7 +121,7 @@ class OcrService:
         self.metrics.ocr_seconds.observe(ocr_s)
         self._ocr_estimate = 0.8 * self._ocr_estimate + 0.2 * ocr_s
         if decoded.scale != 1.0:
-            lines = [replace(ln, box=scale_box(ln.box, decoded.scale)) for ln in lines]
+            lines = [ln.map_boxes(lambda box: scale_box(box, decoded.scale)) for ln in lines]
         timings = {
             "queue": _ms(queue_s),
             "decode": _ms(decode_s),

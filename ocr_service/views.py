@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from mesh.observability import request_id_of
 from mesh.tokens import bearer_token
@@ -37,9 +37,17 @@ async def check_token(node: NodeDep, authorization: Annotated[str | None, Header
 
 
 @router.post(
-    "/ocr", response_model=OcrResponse, openapi_extra=_UPLOAD_SCHEMA, dependencies=[Depends(check_token)]
+    "/ocr",
+    response_model=OcrResponse,
+    response_model_exclude_none=True,  # `words` only when asked for
+    openapi_extra=_UPLOAD_SCHEMA,
+    dependencies=[Depends(check_token)],
 )
-async def ocr(request: Request, node: NodeDep) -> OcrResponse:
+async def ocr(
+    request: Request,
+    node: NodeDep,
+    words: Annotated[bool, Query(description="add each line's words with their boxes")] = False,
+) -> OcrResponse:
     """Recognise the text (and QR codes) in the uploaded image, field `image`."""
     service = node.service
     with service.admit() as started:
@@ -52,4 +60,5 @@ async def ocr(request: Request, node: NodeDep) -> OcrResponse:
         request_id=request_id_of(request),
         engine=service.engine.name,
         instance=node.instance(request),
+        words=words,
     )

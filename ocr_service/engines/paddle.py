@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 
 from ocr_service.config import OcrSettings
+from ocr_service.ctc import tap_paddle
 from ocr_service.engines.base import OcrEngine
 from ocr_service.layout import OcrLine
 from ocr_service.reading import read_image
+from ocr_service.spacing import Recognition, recognition
 
 
 def build_paddle_ocr(settings: OcrSettings) -> Any:
@@ -48,10 +50,13 @@ class PaddlePredictor:
         _, angles, _ = classifier([c.copy() for c in crops])
         return ["180" in label and score > classifier.cls_thresh for label, score in angles]
 
-    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        """PP-OCRv4 recognition of each crop as it is."""
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognition]:
+        """PP-OCRv4 recognition of each crop as it is, spaces restored (see spacing.py)."""
         texts, _ = self._ocr.text_recognizer(list(crops))
-        return [(str(text), float(score)) for text, score in texts]
+        return [
+            recognition(str(t[0]), float(t[1]), t[2] if len(t) > 2 else None, crop)
+            for t, crop in zip(texts, crops, strict=True)
+        ]
 
 
 class PaddleEngine(OcrEngine):
@@ -62,6 +67,7 @@ class PaddleEngine(OcrEngine):
 
     def _load(self) -> None:
         self._ocr = build_paddle_ocr(self.settings)
+        tap_paddle(self._ocr.text_recognizer)
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
         return read_image(image, PaddlePredictor(self._ocr))

@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 
 from ocr_service.config import OcrSettings
+from ocr_service.ctc import tap_rapid
 from ocr_service.engines.base import OcrEngine
 from ocr_service.layout import OcrLine
 from ocr_service.reading import read_image
+from ocr_service.spacing import Glyphs, Recognition, recognition
 
 
 def build_rapid_ocr(settings: OcrSettings) -> Any:
@@ -45,15 +47,19 @@ class RapidPredictor:
         angles = self._cls(list(crops)).cls_res or []
         return ["180" in label and score > self._cls.cls_thresh for label, score in angles]
 
-    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognition]:
         from rapidocr.ch_ppocr_rec import TextRecInput
 
         if not crops:
             return []
-        out = self._rec(TextRecInput(img=list(crops)))
+        out = self._rec(TextRecInput(img=list(crops), return_word_box=True))
         if out.txts is None:
-            return [("", 0.0)] * len(crops)
-        return [(str(t), float(s)) for t, s in zip(out.txts, out.scores, strict=True)]
+            return [Recognition("", 0.0)] * len(crops)
+        glyphs = [g if isinstance(g, Glyphs) else None for g in out.word_results]
+        return [
+            recognition(str(t), float(s), g, c)
+            for t, s, g, c in zip(out.txts, out.scores, glyphs, crops, strict=True)
+        ]
 
 
 class RapidOcrEngine(OcrEngine):
@@ -66,7 +72,9 @@ class RapidOcrEngine(OcrEngine):
     def _load(self) -> None:
         ocr = build_rapid_ocr(self.settings)
         # rapidocr builds its three models lazily behind these loaders (pinned rapidocr 3.10).
-        self._predictor = RapidPredictor(ocr._load_det_model(), ocr._load_cls_model(), ocr._load_rec_model())
+        rec = ocr._load_rec_model()
+        tap_rapid(rec)
+        self._predictor = RapidPredictor(ocr._load_det_model(), ocr._load_cls_model(), rec)
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
         assert self._predictor is not None, "engine not loaded"

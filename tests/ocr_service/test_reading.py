@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from ocr_service.layout import OcrLine
 from ocr_service.orientation import Crop, Reading, from_upright, page_turn
 from ocr_service.reading import enlarge, is_line_shaped, one_row
+from ocr_service.spacing import Recognition
 from tests.ocr_service.conftest import EVAL_DIR, png_bytes
 from tests.ocr_service.test_ocr_api import post, squash
 from tests.support import cjk_font, render_lines
@@ -84,8 +85,8 @@ def test_enlarge_maps_boxes_back() -> None:
 class FakeRecognizer:
     """Reads a crop confidently only when its top-left pixel is 1 (the crop is 'the right way up')."""
 
-    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        return [("x", 0.99 if c[0, 0] == 1 else 0.4) for c in crops]
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognition]:
+        return [Recognition("x", 0.99 if c[0, 0] == 1 else 0.4) for c in crops]
 
 
 def crop(turned: bool, upright_as_is: bool) -> Crop:

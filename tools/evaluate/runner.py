@@ -15,11 +15,21 @@ from ocr_service.config import OcrSettings
 from ocr_service.engines.paddle import build_paddle_ocr
 from ocr_service.layout import OcrLine, to_box
 from tools.evaluate.scoring import PageScore, label_lines, page_score, text_score
+from tools.evaluate.words import row_score, word_errors
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-Reader = Callable[[Path], list[OcrLine]]
+
+@dataclass(frozen=True)
+class Page:
+    """What a path read from one image: its lines and its text (rows joined as it joins them)."""
+
+    lines: list[OcrLine]
+    text: str
+
+
+Reader = Callable[[Path], Page]
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,11 @@ class ItemResult:
     extra: int
     seconds: float
     text: str
+    lang: str = ""
+    wer: float | None = None  # Latin items only
+    words: int = 0  # words in the label (Latin items)
+    word_errors: int = 0
+    row_cer: float | None = None  # pages only
 
 
 def load_items(folder: Path) -> list[EvalItem]:
@@ -68,14 +83,33 @@ def load_items(folder: Path) -> list[EvalItem]:
     return items
 
 
-def score(item: EvalItem, lines: list[OcrLine], seconds: float) -> ItemResult:
-    """Line items: plain CER; pages: the order-free score when boxes exist, whole text otherwise."""
-    text = "\n".join(ln.text for ln in lines)
+def score(item: EvalItem, lines: list[OcrLine], seconds: float, text: str | None = None) -> ItemResult:
+    """Line items: plain CER; pages: the order-free score when boxes exist, whole text otherwise.
+
+    `text` is the path's own text (lines joined by newlines when not given); word error rate
+    (Latin items) and the row score (pages) are taken on it.
+    """
+    text = "\n".join(ln.text for ln in lines) if text is None else text
     whole = text_score(text, item.text, item.case_sensitive)
     main: PageScore = whole
     if item.kind == "page" and item.lines:
         main = page_score(lines, label_lines(item.lines), item.case_sensitive)
-    return ItemResult(item.image, item.kind, main.cer, main.recall, whole.cer, main.extra, seconds, text)
+    words = word_errors(text, item.text) if item.lang == "en" else None
+    return ItemResult(
+        item.image,
+        item.kind,
+        main.cer,
+        main.recall,
+        whole.cer,
+        main.extra,
+        seconds,
+        text,
+        lang=item.lang,
+        wer=words.rate if words else None,
+        words=words.length if words else 0,
+        word_errors=words.distance if words else 0,
+        row_cer=row_score(text, item.text, item.case_sensitive) if item.kind == "page" else None,
+    )
 
 
 def run(items: list[EvalItem], folder: Path, reader: Reader) -> list[ItemResult]:
@@ -83,20 +117,22 @@ def run(items: list[EvalItem], folder: Path, reader: Reader) -> list[ItemResult]
     results = []
     for item in items:
         started = time.perf_counter()
-        lines = reader(folder / item.image)
-        results.append(score(item, lines, time.perf_counter() - started))
+        page = reader(folder / item.image)
+        results.append(score(item, page.lines, time.perf_counter() - started, page.text))
     return results
 
 
 def client_reader(client: TestClient) -> Reader:
     """A reader that POSTs each image to /ocr of a running app."""
 
-    def read(path: Path) -> list[OcrLine]:
+    def read(path: Path) -> Page:
         files = {"image": (path.name, path.read_bytes(), "application/octet-stream")}
         response = client.post("/ocr", files=files)
         if response.status_code != 200:
             raise RuntimeError(f"{path.name}: HTTP {response.status_code} {response.text}")
-        return [OcrLine(ln["text"], float(ln["score"]), to_box(ln["box"])) for ln in response.json()["lines"]]
+        body = response.json()
+        lines = [OcrLine(ln["text"], float(ln["score"]), to_box(ln["box"])) for ln in body["lines"]]
+        return Page(lines, body["text"])
 
     return read
 
@@ -124,6 +160,11 @@ def service_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
             yield client_reader(client)
 
 
+def plain(lines: list[OcrLine]) -> Page:
+    """A library's answer as it comes: its lines in its order, one text line each."""
+    return Page(lines, "\n".join(ln.text for ln in lines))
+
+
 @contextmanager
 def direct_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
     """The engine's plain library call on `cv2.imread(path)` with the service's models, no
@@ -136,23 +177,25 @@ def direct_reader(settings: OcrSettings | None = None) -> Iterator[Reader]:
 
         rapid = build_rapid_ocr(settings)
 
-        def read_rapid(path: Path) -> list[OcrLine]:
+        def read_rapid(path: Path) -> Page:
             out = rapid(cv2.imread(str(path)))
             if out.boxes is None or out.txts is None:
-                return []
-            return [
-                OcrLine(str(t), float(s), to_box(pts))
-                for pts, t, s in zip(out.boxes, out.txts, out.scores, strict=True)
-            ]
+                return plain([])
+            return plain(
+                [
+                    OcrLine(str(t), float(s), to_box(pts))
+                    for pts, t, s in zip(out.boxes, out.txts, out.scores, strict=True)
+                ]
+            )
 
         yield read_rapid
         return
 
     ocr = build_paddle_ocr(settings)
 
-    def read(path: Path) -> list[OcrLine]:
+    def read(path: Path) -> Page:
         result = ocr.ocr(cv2.imread(str(path)), cls=True)
         found = result[0] if result else None
-        return [OcrLine(str(t), float(s), to_box(pts)) for pts, (t, s) in (found or [])]
+        return plain([OcrLine(str(t), float(s), to_box(pts)) for pts, (t, s) in (found or [])])
 
     yield read

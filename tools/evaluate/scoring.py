@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -51,8 +51,8 @@ def normalize(text: str, case_sensitive: bool = True) -> str:
     return squashed if case_sensitive else squashed.casefold()
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insert, delete, substitute all cost 1)."""
+def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Levenshtein distance (insert, delete, substitute all cost 1) of strings or word lists."""
     if len(a) < len(b):
         a, b = b, a
     previous = list(range(len(b) + 1))
