@@ -90,7 +90,8 @@ async def me(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
 @router.post("/ocr")
 async def ocr(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
     body = await read_body(request, gateway.settings.max_upload_bytes, gateway.settings.upload_seconds)
-    up = await gateway.call_ocr(_headers(request, "content-type", "authorization"), body)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    up = await gateway.call_ocr(_headers(request, "content-type", "authorization"), body, query)
     return _answer(up, served_by=True)
 
 

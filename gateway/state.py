@@ -67,8 +67,10 @@ class Gateway:
     ) -> Upstream:
         return await self.forwarder.send(self.users, self.auth_route, method, path, headers, body)
 
-    async def call_ocr(self, headers: list[tuple[str, str]], body: bytes) -> Upstream:
-        return await self.forwarder.send(self.ocr, self.ocr_route, "POST", "/ocr", headers, body)
+    async def call_ocr(self, headers: list[tuple[str, str]], body: bytes, query: str = "") -> Upstream:
+        """POST the upload to an OCR node, with the client's query options (words=true, …)."""
+        path = f"/ocr?{query}" if query else "/ocr"
+        return await self.forwarder.send(self.ocr, self.ocr_route, "POST", path, headers, body)
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Each pool's instances, marked with whether Nacos lists them, plus those only Nacos lists."""

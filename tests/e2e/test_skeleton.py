@@ -55,6 +55,20 @@ def test_ocr_reads_rendered_lines_and_both_instances_serve(mesh: RunningMesh, to
     assert served_by == ocr_ports
 
 
+def test_query_options_reach_the_node_through_the_gateway(mesh: RunningMesh, token: str) -> None:
+    """`words=true` on /api/ocr is passed on: each line gains its words with boxes, spaced."""
+    image = render_lines(["Hello PaddleOCR world"])
+    with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=60) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
+        plain = c.post("/api/ocr", files={"image": ("w.png", image, "image/png")})
+        worded = c.post("/api/ocr?words=true", files={"image": ("w.png", image, "image/png")})
+    assert plain.status_code == 200 and worded.status_code == 200, worded.text
+    assert all("words" not in line for line in plain.json()["lines"])
+    words = [w["text"] for line in worded.json()["lines"] for w in line["words"]]
+    assert words == ["Hello", "PaddleOCR", "world"], worded.json()["lines"]
+    assert all(len(w["box"]) == 4 for line in worded.json()["lines"] for w in line["words"])
+
+
 def test_nacos_lists_every_instance_healthy(mesh: RunningMesh) -> None:
     for service, count in (("ocr-service", 2), ("user-service", 1), ("ocr-gateway", 1)):
         hosts = mesh.nacos_instances(service)
