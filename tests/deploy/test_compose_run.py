@@ -30,6 +30,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeProject
     run(["scripts/docker-setup", "--local"], timeout=2400)
     print(f"\n[compose] docker-setup --local: {time.monotonic() - started:.0f} s")
     p = ComposeProject.create(tmp_path_factory.mktemp("compose"))
+    config = p.compose("config", "--quiet")
+    assert config.stderr == "", config.stderr  # no warning (test_compose.py skips before the set-up)
     try:
         started = time.monotonic()
         p.compose("build", timeout=2400)
