@@ -20,3 +20,5 @@ test:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/mypy
+	@[ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error
+	npx --no-install eslint web/

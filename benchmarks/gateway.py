@@ -24,7 +24,8 @@ import httpx
 import psutil
 from PIL import Image, ImageDraw, ImageFont
 
-from mesh.cli.launcher import Launcher, Proc
+from mesh.names import GATEWAY, OCR_SERVICE
+from tools.launcher.launcher import Launcher, Proc
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
@@ -145,8 +146,8 @@ def run(
         print(f"  gateway median {statistics.median(g):7.1f} ms  p99 {percentile(g, 0.99):7.1f} ms")
         print(f"  added   median {statistics.median(added):7.1f} ms  p99 {percentile(added, 0.99):7.1f} ms")
 
-    gw_pid = by["ocr-gateway"][0].pid
-    ocr_pids = [p.pid for p in by["ocr-service"]]
+    gw_pid = by[GATEWAY][0].pid
+    ocr_pids = [p.pid for p in by[OCR_SERVICE]]
     before_gw, before_ocr = cpu_seconds(gw_pid), sum(cpu_seconds(p) for p in ocr_pids)
     start = time.perf_counter()
     with (

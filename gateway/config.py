@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mesh.names import OCR_SERVICE, USER_SERVICE
 from mesh.settings import MeshSettings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -12,8 +13,8 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 class GatewaySettings(MeshSettings):
     port: int = 8080
     web_dir: Path = WEB_DIR
-    ocr_service: str = "ocr-service"
-    user_service: str = "user-service"
+    ocr_service: str = OCR_SERVICE
+    user_service: str = USER_SERVICE
 
     max_upload_bytes: int = 10 * 1024 * 1024 + 64 * 1024  # image limit plus multipart framing
     max_attempts: int = 3
@@ -29,6 +30,8 @@ class GatewaySettings(MeshSettings):
     auth_attempt_timeout: float = 6.0
     user_max_in_flight: int = 32
     user_slot_wait: float = 5.0
+
+    reconcile_seconds: float = 2.0  # how often the instance lists are compared with Nacos' own
 
     eject_after_failures: int = 2
     eject_seconds: float = 10.0

@@ -14,16 +14,16 @@ from gateway.metrics import GatewayMetrics
 from gateway.routes import router
 from gateway.state import Gateway
 from mesh.errors import install_error_handlers
+from mesh.names import GATEWAY
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 
 
 def create_app(
-    settings: GatewaySettings,
-    registry: NacosRegistry | None = None,
-    connector: aiohttp.BaseConnector | None = None,
+    settings: GatewaySettings, registry: NacosRegistry | None = None, *, readiness: Readiness | None = None
 ) -> FastAPI:
-    readiness = Readiness()
+    ready = readiness or Readiness()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,7 +31,7 @@ def create_app(
         # connections: without it a small request split over two writes waits ~40 ms for the
         # peer's delayed ACK. Idle connections are dropped before the services' 30 s keep-alive
         # ends, so a reused one is never already closed. Answers pass on as they came.
-        upstream = connector or aiohttp.TCPConnector(limit=settings.max_connections, keepalive_timeout=15)
+        upstream = aiohttp.TCPConnector(limit=settings.max_connections, keepalive_timeout=15)
         async with aiohttp.ClientSession(
             connector=upstream, auto_decompress=False, skip_auto_headers=("User-Agent",)
         ) as client:
@@ -40,14 +40,15 @@ def create_app(
             if registry is not None:
                 for service in gateway.pools:
                     await gateway.directory.watch(registry, service)
-            readiness.set("ready")
+            ready.set("ready")
             yield
-            readiness.set("stopping")
+            ready.set("stopping")
             await gateway.directory.close()
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
-    metrics = install_observability(app, "ocr-gateway", readiness)
+    metrics = install_observability(app, GATEWAY, ready)
+    install_security_headers(app)
     app.include_router(router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")

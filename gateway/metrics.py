@@ -23,6 +23,12 @@ class GatewayMetrics:
         self.retries = Counter(
             "gateway_retries_total", "Attempts retried on another instance", ["service"], registry=registry
         )
+        self.view_repairs = Counter(
+            "gateway_view_repairs_total",
+            "Times reconciliation found the gateway's list differing from Nacos' and took Nacos'",
+            ["service"],
+            registry=registry,
+        )
         self.ejections = Counter(
             "gateway_ejections_total",
             "Instances ejected after failures",

@@ -12,7 +12,7 @@ from gateway.config import GatewaySettings
 from gateway.limits import TokenBuckets
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Forwarder, Route, Upstream
-from mesh.discovery import ServiceDirectory
+from mesh.discovery import NacosView, ServiceDirectory
 from mesh.registry import ServiceInstance
 from mesh.tokens import TokenVerifier
 
@@ -25,7 +25,9 @@ class Gateway:
     ) -> None:
         s = settings
         self.settings = s
-        self.directory = ServiceDirectory()
+        self.directory = ServiceDirectory(
+            s.reconcile_seconds, on_repair=lambda service: metrics.view_repairs.labels(service).inc()
+        )
         self.ocr = self._pool(s.ocr_service, s.ocr_strategy, s.ocr_max_in_flight)
         self.users = self._pool(s.user_service, s.user_strategy, s.user_max_in_flight)
         self.pools = {s.ocr_service: self.ocr, s.user_service: self.users}
@@ -69,4 +71,38 @@ class Gateway:
         return await self.forwarder.send(self.ocr, self.ocr_route, "POST", "/ocr", headers, body)
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        return {name: pool.snapshot() for name, pool in self.pools.items()}
+        """Each pool's instances, marked with whether Nacos lists them, plus those only Nacos lists."""
+        return {
+            name: _beside_nacos(pool.snapshot(), self.directory.nacos_view(name))
+            for name, pool in self.pools.items()
+        }
+
+
+def _beside_nacos(entries: list[dict[str, Any]], view: NacosView | None) -> list[dict[str, Any]]:
+    listed = view.addresses if view is not None else None
+    ours = set()
+    for entry in entries:
+        address = f"{entry['host']}:{entry['port']}"
+        ours.add(address)
+        entry["in_gateway"] = True
+        entry["in_nacos"] = None if listed is None else address in listed
+    for address in sorted((listed or frozenset()) - ours):
+        host, port = address.rsplit(":", 1)
+        entries.append(
+            {
+                "host": host,
+                "port": int(port),
+                "healthy": None,
+                "enabled": None,
+                "weight": None,
+                "metadata": {},
+                "in_flight": 0,
+                "served": 0,
+                "failures": 0,
+                "ejected": False,
+                "ejected_for_seconds": 0.0,
+                "in_gateway": False,
+                "in_nacos": True,
+            }
+        )
+    return entries

@@ -16,7 +16,7 @@ from typing import Protocol
 import httpx
 
 from loadtest.mesh import ScaledMesh
-from mesh.cli.procs import LaunchError
+from tools.launcher.procs import LaunchError
 
 SERVICES = ("ocr-service", "user-service")
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from mesh.cli.launcher import Launcher, Proc
-from mesh.cli.procs import LaunchError, port_free
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
+from tools.launcher.launcher import Launcher, Proc
+from tools.launcher.procs import LaunchError, port_free
 
 # The rate limiter would cap capacity figures at its own numbers, so the sweep turns it off.
 # The study measures capacity, so the gateway's per-user and per-client rate limits are off,
@@ -55,14 +56,14 @@ class ScaledMesh:
         self._own_nacos = self.launcher.nacos.running_pid() is None
         self.launcher.nacos.start()
         self.scale(ocr, users, check_gateway=False)
-        self.gateway = self.launcher.start_service("ocr-gateway", extra_env=GATEWAY_ENV)
+        self.gateway = self.launcher.start_service(GATEWAY, extra_env=GATEWAY_ENV)
         self.launcher.wait_ready([self.gateway])
 
     def scale(self, ocr: int, users: int, *, check_gateway: bool = True) -> list[str]:
         """Start or stop instances until the counts match; returns what changed."""
         said: list[str] = []
         started: list[Proc] = []
-        for service, want in (("ocr-service", ocr), ("user-service", users)):
+        for service, want in ((OCR_SERVICE, ocr), (USER_SERVICE, users)):
             have = self.running(service)
             for proc in have[want:][::-1]:
                 self.launcher.stop_service(proc)
@@ -78,7 +79,7 @@ class ScaledMesh:
 
     def wait_gateway_view(self, timeout: float = 60.0) -> None:
         """Until the gateway's balancer lists exactly the running instances, all usable."""
-        want = {s: {p.port for p in self.running(s)} for s in ("ocr-service", "user-service")}
+        want = {s: {p.port for p in self.running(s)} for s in (OCR_SERVICE, USER_SERVICE)}
         deadline = time.monotonic() + timeout
         seen: dict[str, set[int]] = {}
         while time.monotonic() < deadline:
@@ -107,7 +108,7 @@ class ScaledMesh:
 
     def pids(self) -> dict[int, str]:
         """Every process of the mesh by role (nacos, gateway, user-service, ocr-service)."""
-        roles = {"ocr-gateway": "gateway"}
+        roles = {GATEWAY: "gateway"}
         out = {p.pid: roles.get(p.service, p.service) for p in self.launcher.procs()}
         nacos = self.launcher.nacos.running_pid()
         if nacos is not None:

@@ -31,7 +31,7 @@ def _build_ocr() -> Any:
     import cv2
 
     from ocr_service.config import OcrSettings
-    from ocr_service.paddle import build_paddle_ocr
+    from ocr_service.engines.paddle import build_paddle_ocr
 
     cv2.setNumThreads(1)
     return build_paddle_ocr(OcrSettings(nacos_enabled=False, cpu_threads=1))

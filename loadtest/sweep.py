@@ -28,6 +28,7 @@ from loadtest.results import ResultsDir, machine
 from loadtest.runner import CellRun, Credentials, Load, ensure_users, login, run_cell
 from loadtest.sampler import Sampler
 from loadtest.stats import cell_figures, started_in
+from mesh.names import OCR_SERVICE, USER_SERVICE
 
 
 @dataclass
@@ -226,7 +227,7 @@ class Sweep:
             "login_p95": login.p95,
             "sent_total": len(run.requests),
             "drained_after_window": sum(1 for r in run.requests if r.end >= run.window_end),
-            "instances": {s: [p.port for p in mesh.running(s)] for s in ("ocr-service", "user-service")},
+            "instances": {s: [p.port for p in mesh.running(s)] for s in (OCR_SERVICE, USER_SERVICE)},
             "resources": sampler.summary(run.t0 + run.window_start, run.t0 + run.window_end),
         }
         window = set(map(id, measured))

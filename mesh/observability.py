@@ -1,4 +1,4 @@
-"""Request IDs, HTTP metrics and the /health and /metrics endpoints every service has."""
+"""Request IDs, X-Served-By, HTTP metrics and the /health and /metrics endpoints of every service."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mesh.registration import RegistrationCollector, RegistrationStatus
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -20,6 +22,18 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def request_id_of(request: Request) -> str:
     """The request's ID as set by RequestIdMiddleware."""
     return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def with_header(send: Send, name: bytes, value: bytes) -> Send:
+    """`send` that sets one response header on the answer, replacing any the app set itself."""
+
+    async def send_with_header(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k != name]
+            message["headers"] = [*headers, (name, value)]
+        await send(message)
+
+    return send_with_header
 
 
 class RequestIdMiddleware:
@@ -39,15 +53,23 @@ class RequestIdMiddleware:
                 break
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        await self.app(scope, receive, with_header(send, b"x-request-id", request_id.encode()))
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
 
-        await self.app(scope, receive, send_with_id)
+class ServedByMiddleware:
+    """Add X-Served-By: host:port (this instance as others reach it) to every answer, errors included."""
+
+    def __init__(self, app: ASGIApp, host: str) -> None:
+        self.app = app
+        self.host = host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        server = scope.get("server")
+        served_by = f"{self.host}:{server[1] if server else ''}".encode("latin-1")
+        await self.app(scope, receive, with_header(send, b"x-served-by", served_by))
 
 
 @dataclass
@@ -57,6 +79,7 @@ class Readiness:
     state: str = "starting"
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    registration: RegistrationStatus = field(default_factory=RegistrationStatus)
 
     @property
     def ready(self) -> bool:
@@ -115,14 +138,17 @@ class MetricsMiddleware:
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
-def install_observability(app: FastAPI, service: str, readiness: Readiness) -> HttpMetrics:
-    """Add request IDs, request metrics, /health and /metrics to the app."""
+def install_observability(
+    app: FastAPI, service: str, readiness: Readiness, *, served_by: str | None = None
+) -> HttpMetrics:
+    """Add request IDs, request metrics, /health and /metrics to the app; with `served_by` (the
+    advertised host), also X-Served-By on every answer."""
     metrics = HttpMetrics(service)
-    app.state.metrics = metrics
-    app.state.readiness = readiness
-
+    metrics.registry.register(RegistrationCollector(readiness.registration))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
+    if served_by is not None:
+        app.add_middleware(ServedByMiddleware, host=served_by)
 
     router = APIRouter()
 
@@ -131,6 +157,7 @@ def install_observability(app: FastAPI, service: str, readiness: Readiness) -> H
         body = {"status": readiness.state, "service": service, **readiness.extra}
         if readiness.detail:
             body["detail"] = readiness.detail
+        body["registration"] = readiness.registration.as_dict()  # beside readiness, not part of it
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     @router.get("/metrics", include_in_schema=True, tags=["ops"])

@@ -11,15 +11,15 @@ from typing import Any
 
 import httpx
 from v2.nacos import (
-    ClientConfigBuilder,
     DeregisterInstanceParam,
-    GRPCConfig,
     ListInstanceParam,
     NacosNamingService,
     RegisterInstanceParam,
     SubscribeServiceParam,
 )
 
+from mesh.nacos_sdk import WEDGED_AFTER, RegistryUnavailable, nacos_servers, open_naming, shut_down
+from mesh.names import GATEWAY
 from mesh.settings import MeshSettings
 
 log = logging.getLogger(__name__)
@@ -73,33 +73,17 @@ class NacosRegistry:
         self._servers = nacos_servers(settings.nacos_addr)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(2.0), trust_env=False)
         self._http_token: tuple[str, str, float] | None = None  # server, token, renew after
+        self._subscriptions: list[SubscribeServiceParam] = []
+        self._watchdog: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        self.renewals = 0
 
     @classmethod
     async def connect(cls, settings: MeshSettings, *, timeout: float = 10.0) -> NacosRegistry:
         """Log in and open the gRPC connection; raise RegistryUnavailable if Nacos is not there."""
-        username, password = settings.nacos_credentials()
-        builder = (
-            ClientConfigBuilder()
-            .server_address(settings.nacos_addr)
-            .namespace_id("" if settings.nacos_namespace == "public" else settings.nacos_namespace)
-            .log_level("WARNING")
-            .log_dir(str(settings.data_dir / "logs" / "nacos-client"))
-            .cache_dir(str(settings.data_dir / "cache" / "nacos-client"))
-            .grpc_config(GRPCConfig(grpc_timeout=int(timeout * 1000)))
-        )
-        if password:
-            builder = builder.username(username).password(password)
-        # The SDK tries the servers of a cluster one after another, each with the gRPC timeout.
-        overall = timeout * len(nacos_servers(settings.nacos_addr)) + 2.0
-        try:
-            naming = await asyncio.wait_for(
-                NacosNamingService.create_naming_service(builder.build()), overall
-            )
-        except Exception as exc:  # the SDK raises bare Exceptions and NacosException
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {reason}") from exc
-        await _redo_on_reconnect(naming)
-        return cls(naming, settings)
+        registry = cls(await open_naming(settings, timeout), settings)
+        registry._watchdog = asyncio.create_task(registry._replace_when_wedged())
+        return registry
 
     async def register(
         self, service: str, host: str, port: int, metadata: dict[str, str], weight: float = 1.0
@@ -137,6 +121,30 @@ class NacosRegistry:
             except Exception:
                 log.warning("could not deregister %s; Nacos will drop it", param.service_name)
 
+    async def query(self, service: str) -> list[ServiceInstance]:
+        """The server's current list for `service`, asked now (not the SDK's push-fed cache)."""
+        info = await self._naming.grpc_client_proxy.query_instance_of_service(service, self._group, "", False)
+        return [_to_instance(service, r) for r in (info.hosts if info is not None else None) or []]
+
+    async def missing_registrations(self) -> list[RegisterInstanceParam]:
+        """This process's registrations that Nacos does not list right now."""
+        listed: dict[str, set[tuple[str, int]]] = {}
+        missing = []
+        for param in list(self._registered):
+            if param.service_name not in listed:
+                listed[param.service_name] = {(i.host, i.port) for i in await self.query(param.service_name)}
+            if (param.ip, param.port) not in listed[param.service_name]:
+                missing.append(param)
+        return missing
+
+    async def reregister(self, param: RegisterInstanceParam) -> None:
+        """Send one of this process's registrations again (idempotent on the server)."""
+        if param not in self._registered:
+            return  # deregistered meanwhile: a stopping service stays out
+        if not await self._naming.register_instance(param):
+            raise RegistryUnavailable(f"Nacos refused to register {param.service_name} again")
+        log.info("registered %s at %s:%s in Nacos again", param.service_name, param.ip, param.port)
+
     async def instances(self, service: str) -> list[ServiceInstance]:
         raw = await self._naming.list_instances(
             ListInstanceParam(service_name=service, group_name=self._group, healthy_only=None)
@@ -151,9 +159,11 @@ class NacosRegistry:
             if asyncio.iscoroutine(result):
                 await result
 
-        await self._naming.subscribe(
-            SubscribeServiceParam(service_name=service, group_name=self._group, subscribe_callback=on_change)
+        param = SubscribeServiceParam(
+            service_name=service, group_name=self._group, subscribe_callback=on_change
         )
+        await self._naming.subscribe(param)
+        self._subscriptions.append(param)
 
     async def resubscribe(self, service: str) -> None:
         """Send the subscription for `service` again on the current connection, and take the list
@@ -167,7 +177,10 @@ class NacosRegistry:
 
     async def healthy(self) -> bool:
         """Whether the gRPC push connection to Nacos is up."""
-        return bool(await self._naming.server_health())
+        try:
+            return bool(await self._naming.server_health())
+        except Exception:  # a client being shut down
+            return False
 
     async def instances_over_http(self, service: str) -> list[ServiceInstance]:
         """The instance list from the HTTP open API (the fallback while the push stream is down);
@@ -216,45 +229,76 @@ class NacosRegistry:
         self._http_token = (server, str(body["accessToken"]), renew)
         return self._http_token[1]
 
-    async def close(self) -> None:
-        await self._http.aclose()
+    async def _replace_when_wedged(self, every: float = 2.0, wedged_after: float = WEDGED_AFTER) -> None:
+        """Replace the SDK's client when it cannot query Nacos while Nacos answers over HTTP.
+
+        nacos-sdk-python 3.2 can stay stuck after a Nacos restart: a reconnect loop that hangs
+        inside connect_to_server, or a connection the server has unregistered that the SDK's
+        health check still counts as fine. The client then has no registration and no pushes
+        while Nacos itself is up. Seen in the fault tests after the second or third restart;
+        a fresh client is the only way out. The probe is a real query, not the SDK's status.
+        """
+        failing_since: float | None = None
+        while True:
+            await asyncio.sleep(every)
+            if await self._queries_work():
+                failing_since = None
+                continue
+            now = time.monotonic()
+            failing_since = failing_since or now
+            if now - failing_since < wedged_after:
+                continue
+            if await self._answers_http():
+                await self._renew()
+                failing_since = None
+            else:
+                log.info("Nacos unreachable for %.0f s (gRPC and HTTP)", now - failing_since)
+
+    async def _queries_work(self) -> bool:
         try:
-            await self._naming.shutdown()
+            await asyncio.wait_for(self.query(self._probe_service()), 5.0)
         except Exception:
-            log.debug("error while closing the Nacos client", exc_info=True)
+            return False
+        return True
 
+    def _probe_service(self) -> str:
+        names = [p.service_name for p in self._registered] + [p.service_name for p in self._subscriptions]
+        return names[0] if names else GATEWAY
 
-class _RedoNow:
-    """On every (re)connection, run the SDK's redo task (re-register, re-subscribe) at once.
+    async def _answers_http(self) -> bool:
+        try:
+            await self.instances_over_http(self._probe_service())
+        except RegistryUnavailable:
+            return False
+        return True
 
-    nacos-sdk-python 3.2 marks its registrations and subscriptions for redo when the gRPC
-    stream drops, but only runs the redo on a 30 s timer: after a Nacos restart a service
-    stayed unregistered, and a subscriber deaf to changes, for up to 30 s.
-    """
+    async def _renew(self) -> None:
+        """A new SDK client: register and subscribe again everything the old one held."""
+        log.warning(
+            "the Nacos client failed every query for %.0f s while Nacos answers: replacing it", WEDGED_AFTER
+        )
+        try:
+            fresh = await open_naming(self._settings, 10.0)
+        except RegistryUnavailable as exc:
+            log.warning("could not open a new Nacos client yet: %s", exc)
+            return
+        old, self._naming = self._naming, fresh
+        self.renewals += 1
+        closing = asyncio.create_task(shut_down(old))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        for param in list(self._subscriptions):
+            await fresh.subscribe(param)
+        for reg in list(self._registered):
+            await fresh.register_instance(reg)
+        log.warning(
+            "new Nacos client: %d registration(s) and %d subscription(s) sent again",
+            len(self._registered),
+            len(self._subscriptions),
+        )
 
-    def __init__(self, redo_service: Any) -> None:
-        self._redo = redo_service
-
-    async def on_connected(self) -> None:
-        await self._redo.start_redo_task()
-
-    async def on_disconnect(self) -> None:
-        return None
-
-
-async def _redo_on_reconnect(naming: NacosNamingService) -> None:
-    """Hook _RedoNow after the SDK's own redo listener (listeners run in order)."""
-    try:
-        proxy = naming.grpc_client_proxy
-        await proxy.rpc_client.register_connection_listener(_RedoNow(proxy.redo_service))
-    except AttributeError:  # another SDK version: its own 30 s redo timer still applies
-        log.warning("this nacos-sdk-python has no redo hook; re-registration after a Nacos restart may lag")
-
-
-class RegistryUnavailable(Exception):
-    """Nacos cannot be reached or refused the call."""
-
-
-def nacos_servers(addr: str) -> list[str]:
-    """The `host:port` entries of OCR_MESH_NACOS_ADDR (one server, or a cluster's comma list)."""
-    return [a.strip() for a in addr.split(",") if a.strip()]
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        await self._http.aclose()
+        await shut_down(self._naming)

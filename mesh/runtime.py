@@ -20,10 +20,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from mesh.observability import Readiness
+from mesh.registration import keep_registered
 from mesh.registry import NacosRegistry
 from mesh.settings import MeshSettings
 
 log = logging.getLogger(__name__)
+
+# Builds the app around the registry (None: Nacos is off) and the readiness the runtime watches.
+AppBuilder = Callable[[NacosRegistry | None, Readiness], FastAPI]
 
 
 class PortInUse(Exception):
@@ -68,20 +72,25 @@ def base_metadata(settings: MeshSettings) -> dict[str, str]:
 async def run_service(
     service: str,
     settings: MeshSettings,
-    build_app: Callable[[NacosRegistry | None], FastAPI],
-    metadata: Callable[[FastAPI], dict[str, str]] | None = None,
+    build_app: AppBuilder,
+    metadata: dict[str, str] | None = None,
 ) -> None:
-    """Serve the app until a stop signal, registered in Nacos while ready."""
+    """Serve the app until a stop signal, registered in Nacos while the readiness it was built
+    with says ready."""
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]
     registry = await NacosRegistry.connect(settings) if settings.nacos_enabled else None
-    app = build_app(registry)
+    readiness = Readiness()
+    app = build_app(registry, readiness)
     config = uvicorn.Config(
         app,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_seconds),
         timeout_keep_alive=30,
+        forwarded_allow_ips=settings.trusted_proxies,
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
     )
     server = _Server(config)
     stop = asyncio.Event()
@@ -90,20 +99,33 @@ async def run_service(
         loop.add_signal_handler(sig, stop.set)
 
     serving = asyncio.create_task(server.serve(sockets=[sock]))
+    guard: asyncio.Task[None] | None = None
     try:
         registered = await _register_when_ready(
-            app, server, serving, stop, registry, service, settings, port, metadata
+            readiness, server, serving, stop, registry, service, settings, port, metadata
         )
+        if registered and registry is not None:
+            readiness.registration.state = "registered"
+            guard = asyncio.create_task(
+                keep_registered(registry, readiness.registration, settings.registration_check_seconds)
+            )
+        elif registry is None:
+            readiness.registration.state = "disabled"
         if not serving.done():
             await asyncio.wait(
                 [serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
             )
+        if guard is not None:
+            guard.cancel()  # a stopping instance must not register itself again
         if registered and registry is not None:
+            readiness.registration.state = "not_registered"
             await registry.deregister_all()
             await asyncio.sleep(settings.deregister_grace_seconds)
         server.should_exit = True
         await serving
     finally:
+        if guard is not None:
+            guard.cancel()
         if registry is not None:
             await registry.deregister_all()
             await registry.close()
@@ -119,7 +141,7 @@ def _reclaim_stop_signals(stop: asyncio.Event) -> None:
 
 
 async def _register_when_ready(
-    app: FastAPI,
+    readiness: Readiness,
     server: uvicorn.Server,
     serving: asyncio.Task[Any],
     stop: asyncio.Event,
@@ -127,13 +149,12 @@ async def _register_when_ready(
     service: str,
     settings: MeshSettings,
     port: int,
-    metadata: Callable[[FastAPI], dict[str, str]] | None,
+    metadata: dict[str, str] | None,
 ) -> bool:
     while not stop.is_set() and not serving.done():
-        readiness: Readiness | None = getattr(app.state, "readiness", None)
-        if server.started and readiness is not None and readiness.ready:
+        if server.started and readiness.ready:
             break
-        if readiness is not None and readiness.state == "failed":
+        if readiness.state == "failed":
             log.error("%s failed to start: %s", service, readiness.detail)
             stop.set()
             return False
@@ -141,7 +162,7 @@ async def _register_when_ready(
     if stop.is_set() or serving.done() or registry is None:
         return False
     _reclaim_stop_signals(stop)
-    meta = base_metadata(settings) | (metadata(app) if metadata else {})
+    meta = base_metadata(settings) | (metadata or {})
     await registry.register(service, settings.advertised_host, port, meta, settings.weight)
     log.info("%s ready on %s:%s", service, settings.advertised_host, port)
     return True
@@ -150,12 +171,12 @@ async def _register_when_ready(
 def serve_main(
     service: str,
     settings: MeshSettings,
-    build_app: Callable[[NacosRegistry | None], FastAPI],
-    metadata: Callable[[FastAPI], dict[str, str]] | None = None,
+    build_app: AppBuilder,
+    metadata: dict[str, str] | None = None,
 ) -> int:
     """Entry point body for `python -m <service>`: run, and turn start-up failures into messages."""
     from mesh.logs import configure_logging
-    from mesh.registry import RegistryUnavailable
+    from mesh.nacos_sdk import RegistryUnavailable
 
     configure_logging(service, settings.log_level)
     try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mesh.names import NACOS_GROUP
 
 NACOS_CREDENTIALS_FILE = "nacos/credentials.json"
 
@@ -28,8 +30,15 @@ class MeshSettings(BaseSettings):
     nacos_username: str = "nacos"
     nacos_password: SecretStr | None = None
     nacos_namespace: str = "public"
-    nacos_group: str = "ocr_back"
+    nacos_group: str = NACOS_GROUP
     nacos_enabled: bool = True
+    registration_check_seconds: float = 2.0  # how often a service checks that Nacos still lists it
+
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks): the
+    # gateway for the services, a TLS-terminating proxy for the gateway. Nobody else's.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    tls_certfile: Path | None = None  # serve HTTPS with this certificate chain (PEM) ...
+    tls_keyfile: Path | None = None  # ... and its private key (PEM)
 
     token_issuer: str = "ocr-mesh"
     token_audience: str = "ocr-mesh-api"
@@ -37,6 +46,15 @@ class MeshSettings(BaseSettings):
     upload_seconds: float = 60.0  # a request body must arrive within this (slow-loris guard; 408)
     drain_seconds: float = 30.0
     deregister_grace_seconds: float = 0.5
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> MeshSettings:
+        if self.tls_keyfile is not None and self.tls_certfile is None:
+            raise ValueError("OCR_MESH_TLS_KEYFILE is set without OCR_MESH_TLS_CERTFILE")
+        for path in (self.tls_certfile, self.tls_keyfile):
+            if path is not None and not path.is_file():
+                raise ValueError(f"the TLS file {path} does not exist")
+        return self
 
     @property
     def advertised_host(self) -> str:

@@ -9,14 +9,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
 from jwt.algorithms import OKPAlgorithm
 
-from mesh.discovery import ServiceDirectory
 from mesh.errors import Unauthorized
+from mesh.names import USER_SERVICE
+
+if TYPE_CHECKING:  # the directory pulls in the Nacos SDK: a type here, never an import at run time
+    from mesh.discovery import ServiceDirectory
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +130,7 @@ class TokenVerifier:
 
 
 def jwks_from_directory(
-    directory: ServiceDirectory, client: httpx.AsyncClient, service: str = "user-service"
+    directory: ServiceDirectory, client: httpx.AsyncClient, service: str = USER_SERVICE
 ) -> JwksFetcher:
     """A JWKS fetcher that asks the usable instances of `service`, one after another."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from mesh.names import USER_SERVICE
 from mesh.settings import MeshSettings
 
 DET_MODEL = "ch_PP-OCRv4_det_infer"
@@ -50,7 +51,7 @@ class OcrSettings(MeshSettings):
     queue_deadline_seconds: float = 30.0
     qr_codes: bool = True
     require_token: bool = True  # defence in depth: verify the caller's token here too
-    user_service: str = "user-service"
+    user_service: str = USER_SERVICE
     models_dir: Path | None = None
 
     def model_paths(self) -> ModelPaths:

@@ -9,42 +9,22 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mesh.discovery import ServiceDirectory
 from mesh.errors import install_error_handlers
+from mesh.names import OCR_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier, jwks_from_directory
 from ocr_service.config import OcrSettings
-from ocr_service.engine import build_engine
+from ocr_service.engines.factory import build_engine
 from ocr_service.metrics import OcrMetrics
 from ocr_service.service import OcrService
+from ocr_service.state import OcrNode
 from ocr_service.views import router
 
 log = logging.getLogger(__name__)
-
-
-class ServedByMiddleware:
-    """Add X-Served-By: host:port to every answer, errors included."""
-
-    def __init__(self, app: ASGIApp, host: str) -> None:
-        self.app = app
-        self.host = host
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        server = scope.get("server")
-        served_by = f"{self.host}:{server[1] if server else ''}".encode("latin-1")
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-served-by", served_by)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
 
 
 async def _start_engine(service: OcrService, readiness: Readiness) -> None:
@@ -80,44 +60,42 @@ async def _jwks_verifier(
 
 
 def create_app(
-    settings: OcrSettings, registry: NacosRegistry | None = None, verifier: TokenVerifier | None = None
+    settings: OcrSettings,
+    registry: NacosRegistry | None = None,
+    verifier: TokenVerifier | None = None,
+    *,
+    readiness: Readiness | None = None,
 ) -> FastAPI:
     """Build the app. Tokens are checked with `verifier`, or with the user service's JWKS found
     through `registry` when none is given and settings.require_token is on."""
-    readiness = Readiness()
-    readiness.extra["engine"] = settings.engine
+    ready = readiness or Readiness()
+    ready.extra["engine"] = settings.engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = OcrService(
-            settings, build_engine(settings), OcrMetrics(app.state.metrics.registry), readiness
-        )
-        app.state.ocr = service
-        starting = asyncio.create_task(_start_engine(service, readiness))
+        service = OcrService(settings, build_engine(settings), OcrMetrics(metrics.registry), ready)
+        starting = asyncio.create_task(_start_engine(service, ready))
         async with AsyncExitStack() as stack:
-            app.state.verifier = verifier
-            if verifier is None and settings.require_token:
-                app.state.verifier = await _jwks_verifier(settings, registry, stack)
+            checker = verifier
+            if checker is None and settings.require_token:
+                checker = await _jwks_verifier(settings, registry, stack)
+            app.state.node = OcrNode(service, checker, settings.advertised_host)
             try:
                 yield
             finally:
-                if readiness.state != "failed":
-                    readiness.set("stopping")
+                if ready.state != "failed":
+                    ready.set("stopping")
                 starting.cancel()
                 await service.close()
 
     app = FastAPI(title="OCR Mesh OCR service", version=settings.version, lifespan=lifespan)
-    app.state.settings = settings
-    app.state.registry = registry
-    app.state.advertised_host = settings.advertised_host
     install_error_handlers(app)
-    install_observability(app, "ocr-service", readiness)
-    app.add_middleware(ServedByMiddleware, host=app.state.advertised_host)
+    metrics = install_observability(app, OCR_SERVICE, ready, served_by=settings.advertised_host)
+    install_security_headers(app)
     app.include_router(router)
     return app
 
 
-def instance_metadata(app: FastAPI) -> dict[str, str]:
+def instance_metadata(settings: OcrSettings) -> dict[str, str]:
     """Nacos metadata this node adds to version and started_at."""
-    settings: OcrSettings = app.state.settings
     return {"engine": settings.engine, "cpu_threads": str(settings.cpu_threads)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from mesh.errors import MeshError, ServiceUnavailable
 from mesh.observability import Readiness
 from ocr_service.config import OcrSettings
-from ocr_service.engine import OcrEngine
+from ocr_service.engines.base import OcrEngine
 from ocr_service.imaging import DecodedImage, decode_image
 from ocr_service.layout import OcrLine, scale_box
 from ocr_service.metrics import OcrMetrics

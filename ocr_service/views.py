@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 
 from mesh.observability import request_id_of
-from mesh.tokens import TokenVerifier, bearer_token
-from ocr_service.config import OcrSettings
+from mesh.tokens import bearer_token
 from ocr_service.schemas import OcrResponse
-from ocr_service.service import OcrService
+from ocr_service.state import NodeDep
 from ocr_service.upload import read_form_file
 
 router = APIRouter(tags=["ocr"])
@@ -31,26 +30,18 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
 }
 
 
-def instance_of(request: Request) -> str:
-    """host:port of this node as other services reach it."""
-    settings: OcrSettings = request.app.state.settings
-    server = request.scope.get("server") or (settings.host, settings.port)
-    return f"{request.app.state.advertised_host}:{server[1]}"
-
-
-async def check_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+async def check_token(node: NodeDep, authorization: Annotated[str | None, Header()] = None) -> None:
     """Defence in depth: the gateway checked the token already; check it again here."""
-    verifier: TokenVerifier | None = request.app.state.verifier
-    if verifier is not None:
-        await verifier.verify(bearer_token(authorization))
+    if node.verifier is not None:
+        await node.verifier.verify(bearer_token(authorization))
 
 
 @router.post(
     "/ocr", response_model=OcrResponse, openapi_extra=_UPLOAD_SCHEMA, dependencies=[Depends(check_token)]
 )
-async def ocr(request: Request) -> OcrResponse:
+async def ocr(request: Request, node: NodeDep) -> OcrResponse:
     """Recognise the text (and QR codes) in the uploaded image, field `image`."""
-    service: OcrService = request.app.state.ocr
+    service = node.service
     with service.admit() as started:
         data = await read_form_file(
             request, "image", service.settings.max_upload_bytes, service.settings.upload_seconds
@@ -60,5 +51,5 @@ async def ocr(request: Request) -> OcrResponse:
         result,
         request_id=request_id_of(request),
         engine=service.engine.name,
-        instance=instance_of(request),
+        instance=node.instance(request),
     )

@@ -6,13 +6,11 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x6F63_726D_6573_68  # "ocrmesh": one advisory lock id for every instance
@@ -70,12 +68,3 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
     with open(path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessions
-    with factory() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]

@@ -12,13 +12,19 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from mesh.errors import install_error_handlers
+from mesh.names import USER_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
+from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier
+from user_service.addresses import parse_networks
 from user_service.config import UserSettings
+from user_service.counters import Clock, WindowCounters
 from user_service.db import make_engine, upgrade
 from user_service.keys import KeyRing, KeyStore
-from user_service.throttle import Clock, Limits, LoginThrottle, parse_networks
+from user_service.quotas import HashSlots, RegistrationQuota
+from user_service.state import UserNode
+from user_service.throttle import Limits, LoginThrottle
 from user_service.views import router
 
 
@@ -33,10 +39,14 @@ def load_keys(settings: UserSettings) -> KeyStore:
 
 
 def create_app(
-    settings: UserSettings, registry: NacosRegistry | None = None, *, clock: Clock = time.time
+    settings: UserSettings,
+    registry: NacosRegistry | None = None,
+    *,
+    clock: Clock = time.time,
+    readiness: Readiness | None = None,
 ) -> FastAPI:
-    """The app; `clock` drives the login throttle's windows (tests pass their own)."""
-    readiness = Readiness()
+    """The app; `clock` drives the throttle's and the quota's windows (tests pass their own)."""
+    ready = readiness or Readiness()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,22 +58,29 @@ def create_app(
         async def own_jwks() -> dict[str, Any]:
             return keys.ring.jwks()
 
-        app.state.sessions = sessionmaker(engine, expire_on_commit=False)
-        app.state.keys = keys
-        app.state.throttle = LoginThrottle(Limits.from_settings(settings), clock)
-        app.state.verifier = TokenVerifier(
-            own_jwks, issuer=settings.token_issuer, audience=settings.token_audience
+        verifier = TokenVerifier(own_jwks, issuer=settings.token_issuer, audience=settings.token_audience)
+        verifier.load_jwks(keys.ring.jwks())
+        counters = WindowCounters(clock)
+        app.state.node = UserNode(
+            settings,
+            sessionmaker(engine, expire_on_commit=False),
+            keys,
+            LoginThrottle(Limits.from_settings(settings), counters),
+            verifier,
+            parse_networks(settings.trusted_proxies),
+            RegistrationQuota(
+                settings.register_max_per_hour, parse_networks(settings.register_quota_exempt), counters
+            ),
+            HashSlots(settings.hash_slots, settings.hash_wait_seconds),
         )
-        app.state.verifier.load_jwks(keys.ring.jwks())
-        readiness.set("ready")
+        ready.set("ready")
         yield
-        readiness.set("stopping")
+        ready.set("stopping")
         engine.dispose()
 
     app = FastAPI(title="OCR Mesh user service", version=settings.version, lifespan=lifespan)
-    app.state.settings = settings
-    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
-    install_observability(app, "user-service", readiness)
+    install_observability(app, USER_SERVICE, ready)
+    install_security_headers(app)
     app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from mesh.errors import Conflict, NotFound, Unauthorized
 from user_service.config import UserSettings
 from user_service.keys import KeyRing
 from user_service.models import User
+from user_service.quotas import HashSlots, RegistrationQuota
 from user_service.security import (
     check_password,
     hash_password,
@@ -23,11 +24,19 @@ from user_service.security import (
 from user_service.throttle import LoginThrottle
 
 
-def register(session: Session, username: str, password: str) -> User:
-    """Create an account; the unique index on username_key decides between racing registrations."""
+def register(
+    session: Session, quota: RegistrationQuota, slots: HashSlots, username: str, password: str, address: str
+) -> User:
+    """Create an account; the unique index on username_key decides between racing registrations.
+
+    The cheap checks and the address's quota come first, the costly hash last, in a hash slot.
+    """
     name, key = normalise_username(username)
     check_password(password, name)
-    user = User(username=name, username_key=key, password_hash=hash_password(password))
+    quota.take(session, address)
+    with slots.hold():
+        password_hash = hash_password(password)
+    user = User(username=name, username_key=key, password_hash=password_hash)
     session.add(user)
     try:
         session.commit()
@@ -38,15 +47,22 @@ def register(session: Session, username: str, password: str) -> User:
     return user
 
 
-def login(session: Session, throttle: LoginThrottle, username: str, password: str, address: str) -> User:
-    """Authenticate behind the brute-force throttle: a locked-out name or address gets 429 first."""
+def login(
+    session: Session, throttle: LoginThrottle, slots: HashSlots, username: str, password: str, address: str
+) -> User:
+    """Authenticate behind the brute-force throttle: a locked-out key gets 429 before any hash work.
+
+    The try is claimed inside the hash slot, so a 503 for want of a slot never spends one.
+    """
     key = lookup_key(username)
     attempt = throttle.begin(session, key, username, address)
-    try:
-        user = authenticate(session, key, password)
-    except Unauthorized:
-        attempt.failed()
-        raise
+    with slots.hold():
+        attempt.claim()
+        try:
+            user = authenticate(session, key, password)
+        except Unauthorized:
+            attempt.failed()
+            raise
     attempt.succeeded()
     return user
 

@@ -1,118 +1,106 @@
-"""Brute-force defence: failed logins per username and per client address, counted in the database.
+"""Brute-force defence that cannot be aimed at someone else, after OWASP's Authentication Cheat Sheet.
 
-A key ("user:<name>" or "addr:<ip>") may fail a set number of times in a fixed window; after that
-it is locked out until the window ends. The counters live in the shared database, so every
-user-service instance sees the same ones, and each failure is one atomic upsert.
+Failed logins are counted on three keys, each a fixed window in the shared database
+(`user_service.counters`):
+
+- the (username, address) pair: a low limit, so one client guessing one name stops soon, and
+  only that client: the owner, from an address that has not been failing, is not affected;
+- the address across every name: password spraying from one client;
+- the username across every address, with a higher limit over a longer window: bounds the
+  guesses a distributed attacker gets at one name.
+
+A locked key refuses before any password work (429 `too_many_attempts`, Retry-After).
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Table, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mesh.errors import RateLimited
+from user_service.addresses import address_key
 from user_service.config import UserSettings
-from user_service.models import LoginFailure
-
-Clock = Callable[[], float]
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-_Upsert = postgresql.Insert | sqlite.Insert
-_TABLE: Table = LoginFailure.__table__  # type: ignore[assignment]
+from user_service.counters import Rule, WindowCounters
 
 
 @dataclass(frozen=True)
 class Limits:
-    window_seconds: float
-    per_user: int
-    per_address: int
+    per_pair: Rule
+    per_address: Rule
+    per_user: Rule
 
     @classmethod
-    def from_settings(cls, settings: UserSettings) -> Limits:
+    def from_settings(cls, s: UserSettings) -> Limits:
         return cls(
-            settings.login_window_seconds,
-            settings.login_max_failures_per_user,
-            settings.login_max_failures_per_address,
+            Rule(s.login_max_failures_per_pair, s.login_window_seconds),
+            Rule(s.login_max_failures_per_address, s.login_window_seconds),
+            Rule(s.login_max_failures_per_user, s.login_user_window_seconds),
         )
 
 
 class LoginThrottle:
-    """Guards logins: `begin` refuses a locked-out key, the attempt then reports how it went."""
+    """Guards logins: `begin` refuses a locked-out key, `Attempt.claim` takes one of the pair's
+    tries, and the attempt then reports how it went."""
 
-    def __init__(self, limits: Limits, clock: Clock = time.time) -> None:
+    def __init__(self, limits: Limits, counters: WindowCounters) -> None:
         self.limits = limits
-        self.clock = clock
+        self.counters = counters
 
     def begin(self, session: Session, username: str | None, raw_username: str, address: str) -> Attempt:
-        """Check both keys before any password work; raise 429 `too_many_attempts` if one is locked."""
-        keys = {
-            user_key(username, raw_username): self.limits.per_user,
-            address_key(address): self.limits.per_address,
+        """Check the three keys (reads only) before any password work; 429 if one is locked."""
+        user = user_key(username, raw_username)
+        addr = address_key(address)
+        rules = {
+            pair_key(user, addr): self.limits.per_pair,
+            addr: self.limits.per_address,
+            user: self.limits.per_user,
         }
-        now = self.clock()
-        rows = session.execute(
-            select(LoginFailure.key, LoginFailure.window_start, LoginFailure.failures).where(
-                LoginFailure.key.in_(keys)
-            )
-        ).all()
-        wait = 0.0
-        for key, start, failures in rows:
-            ends = start + self.limits.window_seconds
-            if failures >= keys[key] and ends > now:
-                wait = max(wait, ends - now)
+        wait = self.counters.wait(session, rules)
         if wait > 0:
-            raise RateLimited(
-                "too many failed logins; wait before trying again", code="too_many_attempts", retry_after=wait
-            )
-        return Attempt(self, session, list(keys), {key for key, _, _ in rows})
+            raise _locked(wait)
+        return Attempt(self.counters, session, rules)
 
 
 @dataclass
 class Attempt:
-    throttle: LoginThrottle
+    counters: WindowCounters
     session: Session
-    keys: list[str]  # the user key first, then the address key
-    known: set[str]  # keys that already had a counter row
+    rules: dict[str, Rule]  # the pair key first, then the address and the user keys
+
+    @property
+    def pair(self) -> tuple[str, Rule]:
+        return next(iter(self.rules.items()))
+
+    def claim(self) -> None:
+        """Count this try on the pair before the password is checked, in one atomic upsert, so that
+        parallel tries from one client get exactly the pair's limit (the rest 429), not one each."""
+        key, rule = self.pair
+        tries, ends = self.counters.hit(self.session, key, rule.window)
+        self.session.commit()
+        if tries > rule.limit:
+            raise _locked(ends - self.counters.clock())
 
     def failed(self) -> None:
-        """Count one failure for each key, atomically across instances, and drop expired rows."""
-        now = self.throttle.clock()
-        window = self.throttle.limits.window_seconds
-        for key in self.keys:
-            self.session.execute(_count_failure(self.session, key, now, window))
-        self.session.execute(delete(LoginFailure).where(LoginFailure.window_start <= now - window))
+        """Count the failure on the address and the name (the pair has it already), atomically
+        across instances, and drop expired counters."""
+        for key, rule in list(self.rules.items())[1:]:
+            self.counters.hit(self.session, key, rule.window)
+        for key, rule in self.rules.items():
+            self.counters.purge(self.session, key.split(":", 1)[0] + ":", rule.window)
         self.session.commit()
 
     def succeeded(self) -> None:
-        """A good password clears the username's counter (not the address's)."""
-        user = self.keys[0]
-        if user in self.known:
-            self.session.execute(delete(LoginFailure).where(LoginFailure.key == user))
-            self.session.commit()
+        """A good password clears this client's tries on this name, nothing else: an attacker's
+        pair elsewhere stays locked, and the name's own count still bounds distributed guessing."""
+        self.counters.clear(self.session, self.pair[0])
+        self.session.commit()
 
 
-def _count_failure(session: Session, key: str, now: float, window: float) -> _Upsert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert = postgresql.insert(_TABLE).values(key=key, window_start=now, failures=1)
-        stmt: _Upsert = insert
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(_TABLE).values(key=key, window_start=now, failures=1)
-    else:
-        raise RuntimeError(f"the login throttle supports SQLite and PostgreSQL, not {dialect}")
-    expired = _TABLE.c.window_start + window <= now
-    return stmt.on_conflict_do_update(
-        index_elements=[_TABLE.c.key],
-        set_={
-            "failures": case((expired, 1), else_=_TABLE.c.failures + 1),
-            "window_start": case((expired, now), else_=_TABLE.c.window_start),
-        },
+def _locked(wait: float) -> RateLimited:
+    return RateLimited(
+        "too many failed logins; wait before trying again", code="too_many_attempts", retry_after=wait
     )
 
 
@@ -123,37 +111,6 @@ def user_key(username: str | None, raw: str) -> str:
     return "user:#" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def address_key(address: str) -> str:
-    """IPv4 addresses count alone; IPv6 ones by their /64, which one client usually owns whole."""
-    ip = _ip(address)
-    if ip is None:
-        return f"addr:{address[:100]}"
-    if isinstance(ip, ipaddress.IPv6Address):
-        return f"addr:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
-    return f"addr:{ip}"
-
-
-def parse_networks(entries: Sequence[str]) -> list[Network]:
-    return [ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()]
-
-
-def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
-    """The client's address: X-Forwarded-For's first entry when the peer is a trusted proxy, else the peer."""
-    peer = peer or "unknown"
-    peer_ip = _ip(peer)
-    if forwarded_for and peer_ip is not None and any(peer_ip in net for net in trusted):
-        first = _ip(forwarded_for.split(",")[0].strip())
-        if first is not None:
-            return str(first)
-    return peer
-
-
-def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address parsed, an IPv4-mapped IPv6 one as IPv4; None if it is no address."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
+def pair_key(user: str, addr: str) -> str:
+    """The (name, address) key, a digest so that it fits the key column whatever the two are."""
+    return "pair:" + hashlib.sha256(f"{user}\n{addr}".encode("utf-8", "surrogatepass")).hexdigest()[:40]

@@ -34,8 +34,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mesh.cli.nacos import NacosServer
-from mesh.cli.procs import next_free_port
 from tests.deploy.deployfiles import (
     ENV_EXAMPLE,
     ROOT,
@@ -44,6 +42,8 @@ from tests.deploy.deployfiles import (
     service_environment,
 )
 from tests.support import free_base_port
+from tools.launcher.procs import next_free_port
+from tools.nacos_server.server import NacosServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -1,29 +1,39 @@
 """The web page in a real browser (Debian chromium via Playwright) against the real mesh.
 
 Every test drives the page the gateway serves, with the real user service, real Nacos and
-the real PaddleOCR model behind it. The tests also write the screenshots that docs/web.md
-lists (into docs/screenshots/ only with OCR_MESH_SCREENSHOTS=1).
+the real PaddleOCR model behind it (one test, marked as a UI unit test, replaces the answer of
+/api/instances to draw a diverged mesh). The page runs under the gateway's strict CSP, and any
+CSP violation, console error or uncaught exception fails the test. The tests also write the
+screenshots that docs/web.md lists (into docs/screenshots/ only with OCR_MESH_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.browser import (
+    CSP,
+    PageWatch,
     chromium,
+    enforce_csp,
     log_in,
     new_context,
     open_app,
     register,
+    reload_app,
     screenshot,
     unique_username,
+    watch,
 )
 from tests.e2e.conftest import RunningMesh
 from tests.support import render_lines
@@ -46,16 +56,22 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, mesh: RunningMesh) -> Iterator[Page]:
+def watched(browser: Browser, mesh: RunningMesh) -> Iterator[tuple[Page, PageWatch]]:
+    """A fresh page under the CSP, watched: any violation, console error or crash fails the test."""
     context = new_context(browser, mesh.gateway)
     pg = context.new_page()
-    crashes: list[str] = []
-    pg.on("pageerror", lambda exc: crashes.append(str(exc)))
+    seen = watch(pg)
+    enforce_csp(pg)
     try:
-        yield pg
+        yield pg, seen
     finally:
         context.close()
-    assert not crashes, f"uncaught errors in the page: {crashes}"
+    assert not seen.problems(), "problems in the page:\n" + "\n".join(seen.problems())
+
+
+@pytest.fixture
+def page(watched: tuple[Page, PageWatch]) -> Page:
+    return watched[0]
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +236,9 @@ def test_status_view_lists_the_ocr_instances(page: Page, mesh: RunningMesh, acco
         expect(page.locator(f'#status-view tr[data-addr="{addr}"]')).to_contain_text("健康")
     user_rows = page.locator('#status-view tr[data-testid="instance-row"][data-service="user-service"]')
     expect(user_rows).to_have_count(1)
+    # The gateway and Nacos agree on a healthy mesh (or the API has no comparison yet).
+    expect(page.locator('#status-view [data-testid="mesh-divergence"]')).to_have_count(0)
+    expect(page.locator("#status-view tr[data-diverged]")).to_have_count(0)
     page.locator("#status-card").scroll_into_view_if_needed()
     expect(page.locator("#status-updated-text")).to_contain_text("更新于")
     screenshot(page, "status-zh")
@@ -235,6 +254,123 @@ def test_logout_returns_to_the_login_form(page: Page, account: tuple[str, str]) 
     expect(page.locator("#logout-btn")).to_be_hidden()
     expect(page.locator("#notice")).to_have_text("你已退出登录。")
     assert page.evaluate("sessionStorage.getItem('ocrmesh.token')") is None
-    page.reload()  # the session is really gone, not just hidden
-    expect(page.locator("#login-btn")).to_be_visible()
+    reload_app(page)  # the session is really gone, not just hidden
     expect(page.locator("#app-view")).to_be_hidden()
+
+
+def test_the_token_stays_out_of_storage_and_a_reload_asks_to_log_in_again(
+    page: Page, account: tuple[str, str]
+) -> None:
+    """The access token lives only in a module variable, where an injected script cannot read
+    it from storage; the price is a new login after a reload (the user name is filled in)."""
+    username, password = account
+    open_app(page)
+    log_in(page, username, password)
+    expect(page.locator("#status-updated-text")).to_contain_text("更新于")  # authorised calls work
+    stored = page.evaluate("() => JSON.stringify([{...sessionStorage}, {...localStorage}])")
+    assert "eyJ" not in stored, stored  # no JWT (base64 of '{"') in either storage
+    reload_app(page)
+    expect(page.locator("#app-view")).to_be_hidden()
+    expect(page.locator("#username")).to_have_value(username)
+    log_in(page, username, password)
+
+
+def test_page_runs_under_the_csp_and_violations_are_caught(watched: tuple[Page, PageWatch]) -> None:
+    """The policy really applies (an injected inline script is refused and reported), so the
+    other tests, which fail on any report, prove that the page itself needs no exception."""
+    page, seen = watched
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/") as document:
+        open_app(page)  # the login form shows: the modules ran under the policy
+    assert document.value.headers["content-security-policy"] == CSP
+    page.evaluate(
+        """() => {
+            const s = document.createElement("script");
+            s.textContent = "window.__inlineRan = true";
+            document.body.append(s);
+        }"""
+    )
+    deadline = time.monotonic() + 10
+    while not seen.csp and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert [v["directive"] for v in seen.csp] == ["script-src-elem"], seen.csp
+    assert page.evaluate("() => window.__inlineRan") is None
+    seen.clear()  # expected here; the fixture fails on anything else
+
+
+def show_mesh_view(page: Page) -> None:
+    """Scroll so that the whole mesh view is in the screenshot (the toggle is at the top)."""
+    page.locator("#status-card").evaluate("card => card.scrollIntoView({ block: 'end' })")
+
+
+def diverge(services: dict[str, list[dict[str, object]]]) -> dict[str, list[dict[str, object]]]:
+    """The real view with a disagreement: the first OCR node no longer in Nacos, a node that
+    Nacos lists but the gateway lacks, and the gateway unable to ask Nacos about user-service."""
+    ocr = sorted(services["ocr-service"], key=lambda i: int(str(i["port"])))
+    for inst in ocr:
+        inst.update(in_nacos=True, in_gateway=True)
+    ocr[0]["in_nacos"] = False
+    ocr.append(
+        {
+            "host": "127.0.0.1",
+            "port": 1,
+            "healthy": True,
+            "weight": 1,
+            "in_flight": 0,
+            "served": 0,
+            "failures": 0,
+            "metadata": {},
+            "in_nacos": True,
+            "in_gateway": False,
+        }
+    )
+    for inst in services.get("user-service", []):
+        inst.update(in_nacos=None, in_gateway=True)
+    return {**services, "ocr-service": ocr}
+
+
+def test_mesh_view_warns_when_the_gateway_and_nacos_differ(
+    page: Page, mesh: RunningMesh, account: tuple[str, str]
+) -> None:
+    """A UI unit test of the mesh view only: the real answer of /api/instances is rewritten
+    (page.route) into a diverged view, since a real divergence cannot be caused on demand here.
+    Everything else on the page is real, as in the other tests."""
+
+    def rewrite(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["services"] = diverge(body["services"])
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route("**/api/instances", rewrite)
+    open_app(page)
+    log_in(page, *account)
+    first, second = sorted(ocr_addresses(mesh), key=lambda a: int(a.rsplit(":", 1)[1]))
+    group = page.locator('#status-view tbody[data-service="ocr-service"]')
+    warning = group.locator('[data-testid="mesh-divergence"]')
+    expect(warning).to_contain_text("网关的视图与 Nacos 不一致")
+    expect(warning).to_contain_text("1 个实例在 Nacos 中，但不在网关的视图里")
+    expect(warning).to_contain_text("1 个实例在网关的视图里，但 Nacos 已不再列出")
+    expect(group.locator(".service-summary")).to_have_text("2/3 健康")
+    gone_from_nacos = group.locator(f'tr[data-addr="{first}"]')
+    expect(gone_from_nacos).to_have_attribute("data-diverged", "not-in-nacos")
+    expect(gone_from_nacos).to_contain_text("不在 Nacos 中")
+    expect(gone_from_nacos).to_have_attribute("data-healthy", "true")  # the gateway still uses it
+    missing = group.locator('tr[data-addr="127.0.0.1:1"]')
+    expect(missing).to_have_attribute("data-diverged", "not-in-gateway")
+    expect(missing).to_have_attribute("data-healthy", "false")  # the gateway sends it nothing
+    expect(missing).to_contain_text("网关未发现")
+    assert group.locator(f'tr[data-addr="{second}"]').get_attribute("data-diverged") is None
+    users = page.locator('#status-view tbody[data-service="user-service"]')
+    expect(users.locator('[data-testid="mesh-nacos-unknown"]')).to_contain_text("未能连接 Nacos")
+    expect(users.locator('[data-testid="mesh-divergence"]')).to_have_count(0)
+    show_mesh_view(page)
+    screenshot(page, "status-diverged-zh")
+
+    page.click("#lang-toggle")
+    expect(warning).to_contain_text("The gateway's view differs from Nacos")
+    expect(warning).to_contain_text("1 instance listed by Nacos is missing from the gateway's view")
+    expect(missing).to_contain_text("missing from gateway")
+    expect(gone_from_nacos).to_contain_text("not in Nacos")
+    expect(users).to_contain_text("could not reach Nacos lately")
+    show_mesh_view(page)
+    screenshot(page, "status-diverged-en")

@@ -11,21 +11,22 @@ import asyncio
 from fastapi import FastAPI, Request
 
 from mesh.errors import install_error_handlers
+from mesh.names import OCR_SERVICE
 from mesh.observability import Readiness, install_observability
-from mesh.registry import NacosRegistry
 from mesh.runtime import serve_main
 from mesh.settings import MeshSettings
 
 
 class UpstreamSettings(MeshSettings):
     upstream_delay: float = 0.0
-    upstream_service: str = "ocr-service"
+    upstream_service: str = OCR_SERVICE
 
 
-def create_app(settings: UpstreamSettings, registry: NacosRegistry | None = None) -> FastAPI:
+def create_app(settings: UpstreamSettings, readiness: Readiness) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
-    install_observability(app, settings.upstream_service, Readiness(state="ready"))
+    install_observability(app, settings.upstream_service, readiness)
+    readiness.set("ready")  # nothing to load
 
     @app.post("/ocr")
     async def ocr(request: Request) -> dict[str, object]:
@@ -40,4 +41,6 @@ def create_app(settings: UpstreamSettings, registry: NacosRegistry | None = None
 
 if __name__ == "__main__":
     upstream = UpstreamSettings()
-    raise SystemExit(serve_main(upstream.upstream_service, upstream, lambda r: create_app(upstream, r)))
+    raise SystemExit(
+        serve_main(upstream.upstream_service, upstream, lambda _, ready: create_app(upstream, ready))
+    )

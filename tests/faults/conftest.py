@@ -2,8 +2,11 @@
 PaddleOCR nodes and a gateway (rate limits off), on free ports, in a fresh data folder.
 
 Tests that need other shapes (small upstream servers, other gateway settings) add their own
-processes; those that use another Nacos group or server say so. Every test leaves this mesh
-as it found it: all processes up and registered.
+processes; those that use another Nacos group or server say so. Every test should leave this
+mesh as it found it; after each test a fixture checks that it did (Nacos up, every process
+alive, listed in Nacos and in the gateway's view) and restores what is not, so one scenario
+cannot poison the next. What it had to restore is printed, and a mesh it cannot restore
+fails that test's teardown, naming the test that broke it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mesh.cli.launcher import Launcher, Proc
-from tests.faults.support import login, start, wait_ready
+from tests.faults.support import gateway_ports, login, nacos_ports, start, wait_for, wait_ready
 from tests.support import free_base_port
+from tools.launcher.launcher import Launcher, Proc
+from tools.launcher.procs import alive
 
 OPEN_LIMITS = {"OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
 UPLOAD_SECONDS = 15  # the fault mesh gateway's body deadline (default 60 s), for the stalled-upload test
@@ -70,3 +74,42 @@ def fault_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultMesh]:
     finally:
         launcher.down()
         launcher.nacos.stop()
+
+
+@pytest.fixture(autouse=True)
+def _restore_fault_mesh(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "fault_mesh" in request.fixturenames:
+        restore(request.getfixturevalue("fault_mesh"))
+
+
+def restore(m: FaultMesh) -> None:
+    """Bring the shared mesh back to its starting shape after a test, saying what was off."""
+    fixed = []
+    if not m.launcher.nacos.ready():
+        m.launcher.nacos.stop()
+        m.launcher.nacos.start(timeout=120)
+        fixed.append("Nacos restarted")
+    for i, proc in enumerate(m.ocr):
+        if not alive(proc.pid):
+            m.launcher.stop_service(proc)
+            m.ocr[i] = m.launcher.start_service("ocr-service", proc.port)
+            fixed.append(f"ocr-service :{proc.port} restarted")
+    if not alive(m.users.pid):
+        m.launcher.stop_service(m.users)
+        m.users = m.launcher.start_service("user-service", m.users.port)
+        fixed.append(f"user-service :{m.users.port} restarted")
+    if not alive(m.gateway_proc.pid):
+        raise AssertionError("the fault mesh's gateway died during this test")
+    wait_ready(m.launcher, m.all_procs(), timeout=240)
+    wait_for(
+        lambda: (
+            gateway_ports(m.gateway, m.token) == m.ocr_ports()
+            and m.users.port in gateway_ports(m.gateway, m.token, "user-service")
+            and nacos_ports(m.launcher, "ocr-service") >= m.ocr_ports()
+        ),
+        20,
+        "the gateway and Nacos agreeing on the restored mesh",
+    )
+    if fixed:
+        print(f"[fault-mesh restored] {'; '.join(fixed)}")

@@ -8,7 +8,6 @@ import time
 
 import httpx
 
-from mesh.cli.procs import alive
 from tests.faults.conftest import FaultMesh
 from tests.faults.support import (
     Load,
@@ -20,6 +19,7 @@ from tests.faults.support import (
     wait_for,
     wait_ready,
 )
+from tools.launcher.procs import alive
 
 NACOS_DOWN_SECONDS = 30
 

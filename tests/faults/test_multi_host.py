@@ -23,10 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from mesh.cli.launcher import REPO_ROOT, Launcher, Proc
-from mesh.cli.nacos import NacosServer, default_kind, start_cluster
-from mesh.cli.nacos_backends import RNacos
-from mesh.cli.procs import LaunchError, spawn, stop_pid, wait_http
 from tests.faults.conftest import OPEN_LIMITS
 from tests.faults.support import (
     UPSTREAM,
@@ -41,6 +37,10 @@ from tests.faults.support import (
     wait_ready,
 )
 from tests.support import free_base_port
+from tools.launcher.launcher import REPO_ROOT, Launcher, Proc
+from tools.launcher.procs import LaunchError, spawn, stop_pid, wait_http
+from tools.nacos_server.backends import RNacos
+from tools.nacos_server.server import NacosServer, default_kind, start_cluster
 
 GATEWAY_ENV = OPEN_LIMITS | {"OCR_MESH_OCR_ATTEMPT_TIMEOUT": "3", "OCR_MESH_OCR_STRATEGY": "round_robin"}
 

@@ -35,7 +35,7 @@ def ocr_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
 
 @pytest.fixture
 def service(ocr_client: TestClient) -> OcrService:
-    svc: OcrService = ocr_client.app.state.ocr  # type: ignore[attr-defined]
+    svc: OcrService = ocr_client.app.state.node.service  # type: ignore[attr-defined]
     return svc
 
 

@@ -40,7 +40,7 @@ def test_missing_models_fail_readiness_naming_the_path(tmp_path: Path) -> None:
 def test_rapidocr_engine_reads_a_line(tmp_path: Path) -> None:
     settings = OcrSettings(data_dir=tmp_path, nacos_enabled=False, engine="rapidocr", require_token=False)
     app = create_app(settings)
-    assert instance_metadata(app) == {"engine": "rapidocr", "cpu_threads": "1"}
+    assert instance_metadata(settings) == {"engine": "rapidocr", "cpu_threads": "1"}
     with TestClient(app) as client:
         assert wait_for_state(client, "ready", "failed")["status"] == "ready"
         response = client.post("/ocr", files={"image": ("a.png", render_lines(["Hello Mesh 42"]))})

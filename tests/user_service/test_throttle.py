@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.user_service.conftest import FakeClock
+from user_service.addresses import address_key, client_address
 from user_service.config import UserSettings
 from user_service.main import create_app
-from user_service.throttle import address_key, client_address
 
 GOOD = {"username": "carol", "password": "right-password-9"}
 WRONG = {"username": "carol", "password": "wrong-password-9"}
@@ -23,9 +23,11 @@ GATEWAY = ("127.0.0.1", 40000)
 def limited(settings: UserSettings) -> UserSettings:
     return settings.model_copy(
         update={
-            "login_max_failures_per_user": 3,
+            "login_max_failures_per_pair": 3,
             "login_max_failures_per_address": 5,
             "login_window_seconds": 60,
+            "login_max_failures_per_user": 10,
+            "login_user_window_seconds": 120,
         }
     )
 
@@ -49,7 +51,7 @@ def _login(c: TestClient, body: dict[str, str], address: str = "198.51.100.7") -
 
 def test_trips_after_the_limit_and_releases_after_the_window(gw: TestClient, clock: FakeClock) -> None:
     assert [_login(gw, WRONG).status_code for _ in range(3)] == [401, 401, 401]
-    locked = _login(gw, GOOD)  # even the right password waits: the name is locked out
+    locked = _login(gw, GOOD)  # even the right password waits: this name from this address is locked
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "too_many_attempts"
     assert 1 <= int(locked.headers["Retry-After"]) <= 60
@@ -65,7 +67,7 @@ def test_unknown_names_are_throttled_like_known_ones(gw: TestClient) -> None:
     assert [_login(gw, ghost).status_code for _ in range(4)] == [401, 401, 401, 429]
 
 
-def test_a_good_login_resets_the_name_counter(gw: TestClient) -> None:
+def test_a_good_login_resets_the_pair_counter(gw: TestClient) -> None:
     assert [_login(gw, WRONG).status_code for _ in range(2)] == [401, 401]
     assert _login(gw, GOOD).status_code == 200
     assert [_login(gw, WRONG).status_code for _ in range(3)] == [401, 401, 401]
@@ -102,6 +104,19 @@ def test_two_instances_share_one_throttle(limited: UserSettings, clock: FakeCloc
         assert _login(a, GOOD).status_code == 429
         clock.advance(61)
         assert _login(b, GOOD).status_code == 200
+
+
+def test_many_addresses_failing_on_one_name_lock_it_for_the_user_window(
+    gw: TestClient, clock: FakeClock
+) -> None:
+    """The slower per-name limit: 10 failures from 4 addresses (none over its pair limit of 3)."""
+    for i, count in enumerate((3, 3, 3, 1)):
+        assert [_login(gw, WRONG, f"198.51.100.{i}").status_code for _ in range(count)] == [401] * count
+    assert _login(gw, GOOD, "192.0.2.200").status_code == 429  # the name is locked, from anywhere
+    clock.advance(61)  # the pairs' window is over, the name's is not
+    assert _login(gw, GOOD, "192.0.2.200").status_code == 429
+    clock.advance(60)
+    assert _login(gw, GOOD, "192.0.2.200").status_code == 200
 
 
 def test_client_address_rules() -> None:

@@ -1,3 +1,0 @@
-from mesh.cli.main import main
-
-raise SystemExit(main())

@@ -1,1 +1,0 @@
-"""The `ocr-mesh` command: run Nacos and the services on this machine."""

@@ -1,0 +1,1 @@
+"""OCR engines: the base and its factory, PaddleOCR, RapidOCR."""

@@ -1,0 +1,15 @@
+"""The engine a node runs, chosen by its settings."""
+
+from __future__ import annotations
+
+from ocr_service.config import OcrSettings
+from ocr_service.engines.base import OcrEngine
+from ocr_service.engines.paddle import PaddleEngine
+from ocr_service.engines.rapid import RapidOcrEngine
+
+
+def build_engine(settings: OcrSettings) -> OcrEngine:
+    """The engine named by settings.engine."""
+    if settings.engine == "rapidocr":
+        return RapidOcrEngine(settings)
+    return PaddleEngine(settings)

@@ -1,0 +1,1 @@
+"""Run a whole mesh on this machine: `ocr-mesh up`, `down` and `nacos`; processes by pid file."""

@@ -1,0 +1,33 @@
+/* OCR Mesh — the page's entry point: wires the modules together and starts at the login form.
+ *
+ *   auth.js      log in / register / log out, the token's expiry   session.js  the token
+ *   upload.js    choose an image, recognise it                     results.js  show the answer
+ *   mesh-view.js poll /api/instances (table in mesh-table.js)      notices.js  #notice, #error
+ *   api.js       requests to the gateway, error words              i18n.js     strings zh/en
+ */
+import { checkExpiryNow, currentUser, expireSession, initAuth, showLogin } from "./auth.js";
+import { el } from "./dom.js";
+import { applyTo, toggleLang } from "./i18n.js";
+import { initMeshView, meshVisibilityChanged, startMeshView, stopMeshView } from "./mesh-view.js";
+import { initResults } from "./results.js";
+import { cancelRecognition, initUpload, resetWorkspace } from "./upload.js";
+
+applyTo(document);
+el.langToggle.addEventListener("click", toggleLang);
+initResults();
+initUpload();
+initMeshView({ canPoll: checkExpiryNow, onAuthError: expireSession });
+initAuth({
+  onEnter: startMeshView,
+  onLeave() {
+    stopMeshView();
+    cancelRecognition(true);
+    resetWorkspace();
+  },
+});
+document.addEventListener("visibilitychange", () => {
+  if (currentUser() === null || !checkExpiryNow()) return;
+  meshVisibilityChanged();
+});
+// The token lives only in memory (session.js), so a fresh page always starts logged out.
+showLogin();
