@@ -134,7 +134,9 @@ def test_docker_kill_of_one_ocr_node_under_load(project: ComposeProject) -> None
         120,
         "victim listed",
     )
-    with Load(project.gateway, token, small_image(), concurrency=8, max_seconds=120) as load:
+    # think 0.5 s: at most ~16 requests/s from this one user, under the gateway's default per-user
+    # rate limit (20/s) even when the machine is idle and an OCR answer takes 0.15 s
+    with Load(project.gateway, token, small_image(), concurrency=8, think=0.5, max_seconds=120) as load:
         time.sleep(5)
         run(["docker", "kill", victim["id"]])
 
