@@ -63,6 +63,18 @@ def register(subparsers: Any) -> None:
         metavar="OCR,USERS,C",
         help="also run Locust on this cell and save both figures side by side",
     )
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--compose",
+        type=Path,
+        nargs="?",
+        const=Path("."),
+        metavar="DIR",
+        help="drive the Docker Compose project in DIR (default: here): `docker compose up -d --scale` "
+        "sets each cell's OCR and user-service replicas; the gateway is --gateway-url (default :8080)",
+    )
+    target.add_argument("--no-rescale", action="store_true", help="with --gateway-url: measure it as it is")
+    p.add_argument("--gateway-url", help="a running gateway (with --compose or --no-rescale)")
     p.add_argument("--nacos-kind", default=DEFAULT_KIND, help="which local Nacos server to run")
     p.add_argument("--nacos-port", type=int, help="Nacos main port (default: first free from 8848)")
     p.add_argument("--data-dir", type=Path, help="mesh data and logs (default: a new temp folder)")
@@ -88,6 +100,14 @@ def loadtest_main(args: argparse.Namespace) -> int:
     else:
         levels = [float(c) for c in args.concurrency]
         concurrency = max(args.concurrency)
+    if args.no_rescale and not args.gateway_url:
+        print(
+            "ocr-mesh loadtest: --no-rescale measures a running gateway: give --gateway-url", file=sys.stderr
+        )
+        return 2
+    if args.gateway_url and not (args.compose or args.no_rescale):
+        print("ocr-mesh loadtest: --gateway-url needs --compose or --no-rescale", file=sys.stderr)
+        return 2
     if not args.ocr or not args.users or not levels or min(args.ocr + args.users) < 1 or min(levels) <= 0:
         print("ocr-mesh loadtest: counts and load levels must be positive", file=sys.stderr)
         return 2
@@ -112,6 +132,8 @@ def loadtest_main(args: argparse.Namespace) -> int:
         nacos_kind=args.nacos_kind,
         physical_seconds=args.physical_seconds,
         compare_locust=args.compare_locust,
+        gateway_url=args.gateway_url,
+        compose=args.compose,
     )
     return main_sweep(cfg)
 

@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import psutil
 
+from loadtest.compose import Mesh, make_mesh
 from loadtest.image import load_images
-from loadtest.mesh import GATEWAY_ENV, ScaledMesh
+from loadtest.mesh import GATEWAY_ENV
 from loadtest.physical import measure
 from loadtest.progress import Progress
 from loadtest.results import ResultsDir, machine
@@ -44,6 +45,8 @@ class SweepConfig:
     physical_seconds: float = 20.0  # 0 skips the physical limit
     compare_locust: tuple[int, int, int] | None = None  # (ocr, users, concurrency)
     accounts: int = 4
+    gateway_url: str | None = None  # a running gateway: measured as it is (or the compose one's URL)
+    compose: Path | None = None  # a compose project's folder: rescaled with `docker compose --scale`
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Sweep:
             "load": dataclasses.asdict(cfg.load),
             "images": [name for name, _ in self.images],
             "image_bytes": [len(b) for _, b in self.images],
-            "gateway_env": GATEWAY_ENV,
+            "gateway_env": GATEWAY_ENV if cfg.gateway_url is None and cfg.compose is None else "as deployed",
             "cells_planned": [c.name for c in plan(cfg)],
         }
 
@@ -122,7 +125,8 @@ class Sweep:
                 return 130
             data_dir = self.cfg.data_dir or Path(tempfile.mkdtemp(prefix="ocr-mesh-loadtest-"))
             self.progress.say(f"mesh data and logs in {data_dir}")
-            mesh = ScaledMesh(data_dir, self.cfg.nacos_kind, self.cfg.nacos_port)
+            cfg = self.cfg
+            mesh = make_mesh(data_dir, cfg.nacos_kind, cfg.nacos_port, cfg.gateway_url, cfg.compose)
             try:
                 return self.cells(mesh)
             finally:
@@ -144,7 +148,7 @@ class Sweep:
             if self.stopper.stopped:
                 return
 
-    def cells(self, mesh: ScaledMesh) -> int:
+    def cells(self, mesh: Mesh) -> int:
         cells = plan(self.cfg)
         mesh.start(cells[0].ocr, cells[0].users)
         asyncio.run(ensure_users(mesh.url, self.accounts))
@@ -179,7 +183,7 @@ class Sweep:
         self.progress.say(f"{done}/{len(cells)} cells saved in {self.cfg.out}")
         return 0 if done == len(cells) else 130
 
-    def run_one(self, mesh: ScaledMesh, cell: Cell) -> tuple[CellRun, Sampler]:
+    def run_one(self, mesh: Mesh, cell: Cell) -> tuple[CellRun, Sampler]:
         load = self.cfg.load
         if cell.mode == "open":
             load = dataclasses.replace(load, rate=cell.level)
@@ -203,7 +207,7 @@ class Sweep:
         self.stopper.event = self.stopper.loop = None
         return run, sampler
 
-    def save(self, cell: Cell, mesh: ScaledMesh, run: CellRun, sampler: Sampler) -> None:
+    def save(self, cell: Cell, mesh: Mesh, run: CellRun, sampler: Sampler) -> None:
         measured = started_in(run.requests, run.window_start, run.window_end)
         ocr = cell_figures([r for r in run.requests if r.kind == "ocr"], run.window_start, run.window_end)
         login = cell_figures([r for r in run.requests if r.kind == "login"], run.window_start, run.window_end)

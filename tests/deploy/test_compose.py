@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -17,6 +19,7 @@ from tests.deploy.deployfiles import (
     MissingVariable,
     interpolate,
     load_compose,
+    load_yaml,
     parse_dockerfile,
     read_env_file,
     service_environment,
@@ -158,6 +161,47 @@ def test_compose_file_matches_the_compose_spec_schema() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+LOCAL_FILE = COMPOSE_FILE.parent / "docker-compose.local.yml"
+
+
+def test_local_override_swaps_in_the_stand_ins_only() -> None:
+    """Where no registry is reachable: the Debian base and the Java Nacos image, nothing else."""
+    local = load_yaml(LOCAL_FILE)["services"]
+    assert set(local) == {"nacos", "nacos-init", *MESH_SERVICES}
+    assert local["nacos"]["image"] == "${OCR_MESH_NACOS_IMAGE:-ocr-mesh/nacos-java:3.1.0}"
+    assert local["nacos"]["pull_policy"] == "never"
+    assert "healthcheck.py" in " ".join(local["nacos"]["healthcheck"]["test"])
+    for name in ["nacos-init", *MESH_SERVICES]:
+        assert local[name] == {
+            "build": {"args": {"BASE_IMAGE": "${OCR_MESH_BASE_IMAGE:-ocr-mesh/base:bookworm}"}}
+        }
+    base = load_compose()["services"]
+    for name in MESH_SERVICES:
+        args = base[name]["build"]["args"]
+        assert args["BASE_IMAGE"] == "${OCR_MESH_BASE_IMAGE:-python:3.11-slim-bookworm}"
+
+
+def _compose_v2() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _compose_v2(), reason="no Docker Compose v2 here (scripts/docker-setup installs it)")
+@pytest.mark.parametrize("local", [False, True], ids=["registry", "local"])
+def test_docker_compose_config_is_clean(local: bool) -> None:
+    """Compose itself reads both variants without an error or a warning."""
+    files = ["-f", str(COMPOSE_FILE)] + (["-f", str(LOCAL_FILE)] if local else [])
+    result = subprocess.run(
+        ["docker", "compose", "--env-file", str(ENV_EXAMPLE), *files, "config", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 def _seconds(value: str | int) -> float:

@@ -14,8 +14,10 @@ import yaml
 from tests.deploy.deployfiles import (
     K8S_DIR,
     MESH_SERVICES,
+    interpolate,
     k8s_documents,
     k8s_object,
+    load_compose,
     load_yaml,
     module_entry_exists,
     module_of,
@@ -208,3 +210,91 @@ def _mib(quantity: str) -> float:
         if quantity.endswith(unit):
             return float(quantity[: -len(unit)]) * factor
     return float(quantity) / 2**20
+
+
+# ------------------------------------------------- the same images and probes as docker compose
+
+
+def _compose_image(service: str) -> str:
+    """The image compose runs for a service, with the default prefix and tag."""
+    image = str(load_compose()["services"][service]["image"])
+    return interpolate(image, {})
+
+
+def _pod_containers(kind: str, name: str) -> list[dict[str, Any]]:
+    spec = k8s_object(DOCS, kind, name)["spec"]["template"]["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+@pytest.mark.parametrize("name", sorted(MESH_SERVICES))
+def test_same_lean_image_as_compose(name: str) -> None:
+    for container in _pod_containers("Deployment", name):
+        assert container["image"] == _compose_image(name), (name, container["name"])
+    (job,) = _pod_containers("Job", "nacos-init")
+    assert (
+        job["image"] == _compose_image("nacos-init")
+        and job["command"] == load_compose()["services"]["nacos-init"]["command"]
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MESH_SERVICES))
+def test_same_probes_user_and_grace_as_compose(name: str) -> None:
+    """Compose's healthcheck (healthcheck.py: GET /health on OCR_MESH_PORT) = the k8s probes."""
+    service = load_compose()["services"][name]
+    assert service["healthcheck"]["test"] == ["CMD", "python", "/app/bin/healthcheck.py"]
+    stage = parse_dockerfile()[name]
+    container = _container(name)
+    for kind in ("readinessProbe", "livenessProbe"):
+        get = container[kind]["httpGet"]
+        assert get["path"] == "/health"
+        assert _port_number(container, get["port"]) == int(stage.env["OCR_MESH_PORT"])
+    pod = _deployment(name)["spec"]["template"]["spec"]
+    assert str(pod["securityContext"]["runAsUser"]) == (stage.user or "").split(":")[0]
+    grace = service["stop_grace_period"]
+    assert pod["terminationGracePeriodSeconds"] >= int(grace.rstrip("s"))
+    if "startupProbe" in container:
+        probe = container["startupProbe"]
+        start = int(service["healthcheck"]["start_period"].rstrip("s"))
+        assert probe["periodSeconds"] * probe["failureThreshold"] >= start
+
+
+def _image_here(image: str) -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(
+    not _image_here("ocr-mesh/user-service:0.1.0"),
+    reason="no built user-service image here (docker compose build)",
+)
+def test_signing_keys_init_container_runs_in_the_real_image(tmp_path: Path) -> None:
+    """The init container's shell command, run in the lean image as the pod's user."""
+    (init,) = k8s_object(DOCS, "Deployment", "user-service")["spec"]["template"]["spec"]["initContainers"]
+    secret, data = tmp_path / "secret", tmp_path / "data"
+    secret.mkdir()
+    data.mkdir(mode=0o777)
+    data.chmod(0o777)
+    (secret / "key-1.pem").write_text("not a real key\n")
+    result = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--user",
+            "10001:10001",
+            "-v",
+            f"{secret}:/keys-secret:ro",
+            "-v",
+            f"{data}:/data",
+            "--entrypoint",
+            init["command"][0],
+            init["image"],
+            *init["command"][1:],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (data / "keys" / "key-1.pem").read_text() == "not a real key\n"
