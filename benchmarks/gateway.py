@@ -25,7 +25,7 @@ import psutil
 from PIL import Image, ImageDraw, ImageFont
 
 from mesh.names import GATEWAY, OCR_SERVICE
-from tools.launcher.launcher import Launcher, Proc
+from mesh_tools.launcher.launcher import Launcher, Proc
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 

@@ -26,7 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.launcher.procs import next_free_port  # noqa: E402
+from mesh_tools.launcher.procs import next_free_port  # noqa: E402
 from user_service.security import PASSWORDS  # noqa: E402
 
 PASSWORD = "bench-password-42"

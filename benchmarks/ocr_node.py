@@ -32,11 +32,11 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mesh_tools.launcher.procs import next_free_port  # noqa: E402
+from mesh_tools.textimage import cjk_font  # noqa: E402
 from ocr_service.config import OcrSettings  # noqa: E402
 from ocr_service.engines.paddle import build_paddle_ocr  # noqa: E402
 from ocr_service.engines.rapid import build_rapid_ocr  # noqa: E402
-from tools.launcher.procs import next_free_port  # noqa: E402
-from tools.textimage import cjk_font  # noqa: E402
 
 CARD_LINES = [
     "OCR Mesh 名片 Business Card",

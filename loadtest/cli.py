@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.runner import Load
-from tools.nacos_server.server import DEFAULT_KIND
+from mesh_tools.nacos_server.server import DEFAULT_KIND
 
 
 def _ints(text: str) -> list[int]:

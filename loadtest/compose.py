@@ -16,7 +16,7 @@ from typing import Protocol
 import httpx
 
 from loadtest.mesh import ScaledMesh
-from tools.launcher.procs import LaunchError
+from mesh_tools.launcher.procs import LaunchError
 
 SERVICES = ("ocr-service", "user-service")
 

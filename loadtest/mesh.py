@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
-from tools.launcher.launcher import Launcher, Proc
-from tools.launcher.procs import LaunchError, port_free
+from mesh_tools.launcher.launcher import Launcher, Proc
+from mesh_tools.launcher.procs import LaunchError, port_free
 
 # The rate limiter would cap capacity figures at its own numbers, so the sweep turns it off.
 # The study measures capacity, so the gateway's per-user and per-client rate limits are off,

@@ -1,9 +1,9 @@
-"""Helpers the tests share: free-port search, and the rendered text images of tools.textimage."""
+"""Helpers the tests share: free-port search, and the rendered text images of mesh_tools.textimage."""
 
 from __future__ import annotations
 
-from tools.launcher.procs import port_free
-from tools.textimage import cjk_font, render_lines
+from mesh_tools.launcher.procs import port_free
+from mesh_tools.textimage import cjk_font, render_lines
 
 __all__ = ["cjk_font", "free_base_port", "render_lines"]
 

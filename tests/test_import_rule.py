@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "mesh"
 SERVICES = ("gateway", "user_service", "ocr_service")
-TOOLS = ("tools", "loadtest", "benchmarks")
+TOOLS = ("mesh_tools", "loadtest", "benchmarks")
 FIRST_PARTY = (KERNEL, *SERVICES, *TOOLS, "tests")
 
 
@@ -67,17 +67,17 @@ def test_the_code_keeps_the_import_rule() -> None:
 def test_the_reader_sees_the_imports_it_checks() -> None:
     targets = {t for p in (ROOT / "gateway").rglob("*.py") for _, t in imported(p)}
     assert targets == {"gateway", "mesh"}
-    assert "ocr_service" in {t for _, t in imported(ROOT / "tools" / "evaluate" / "runner.py")}
+    assert "ocr_service" in {t for _, t in imported(ROOT / "mesh_tools" / "evaluate" / "runner.py")}
 
 
 @pytest.mark.parametrize(
     ("package", "line", "bad"),
     [
-        ("mesh", "from tools.launcher.procs import alive", "tools"),
+        ("mesh", "from mesh_tools.launcher.procs import alive", "mesh_tools"),
         ("mesh", "import gateway.state", "gateway"),
         ("gateway", "from user_service.keys import KeyRing", "user_service"),
         ("ocr_service", "from loadtest.image import render_card", "loadtest"),
-        ("user_service", "importlib.import_module('tools.cli')", "tools"),
+        ("user_service", "importlib.import_module('mesh_tools.cli')", "mesh_tools"),
         ("benchmarks", "from tests.support import free_base_port", "tests"),
     ],
 )

@@ -34,6 +34,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesh_tools.launcher.procs import next_free_port
+from mesh_tools.nacos_server.server import NacosServer
 from tests.deploy.deployfiles import (
     ENV_EXAMPLE,
     ROOT,
@@ -42,8 +44,6 @@ from tests.deploy.deployfiles import (
     service_environment,
 )
 from tests.support import free_base_port
-from tools.launcher.procs import next_free_port
-from tools.nacos_server.server import NacosServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesh_tools.launcher.launcher import Launcher
 from tests.support import free_base_port
-from tools.launcher.launcher import Launcher
 
 
 @dataclass

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesh_tools.launcher.launcher import Launcher, Proc
 from tests.support import free_base_port
-from tools.launcher.launcher import Launcher, Proc
 
 pytestmark = pytest.mark.e2e
 

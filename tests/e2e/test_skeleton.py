@@ -10,9 +10,9 @@ import time
 import httpx
 import pytest
 
+from mesh_tools.launcher.procs import alive
 from tests.e2e.conftest import RunningMesh
 from tests.support import render_lines
-from tools.launcher.procs import alive
 
 pytestmark = pytest.mark.e2e
 

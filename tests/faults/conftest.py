@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from mesh_tools.launcher.launcher import Launcher, Proc
+from mesh_tools.launcher.procs import alive
 from tests.faults.support import gateway_ports, login, nacos_ports, start, wait_for, wait_ready
 from tests.support import free_base_port
-from tools.launcher.launcher import Launcher, Proc
-from tools.launcher.procs import alive
 
 OPEN_LIMITS = {"OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
 UPLOAD_SECONDS = 15  # the fault mesh gateway's body deadline (default 60 s), for the stalled-upload test

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from mesh_tools.launcher.launcher import Launcher, Proc
+from mesh_tools.launcher.procs import LaunchError, alive, wait_http
 from tests.support import free_base_port, render_lines
-from tools.launcher.launcher import Launcher, Proc
-from tools.launcher.procs import LaunchError, alive, wait_http
 
 UPSTREAM = "tests.e2e.upstream"
 _LEAKS = re.compile(r"Traceback|File \"|/work/|/usr/|site-packages|\.py\b|sqlalchemy|SELECT ", re.I)

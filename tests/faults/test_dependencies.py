@@ -8,6 +8,7 @@ import time
 
 import httpx
 
+from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import FaultMesh
 from tests.faults.support import (
     Load,
@@ -19,7 +20,6 @@ from tests.faults.support import (
     wait_for,
     wait_ready,
 )
-from tools.launcher.procs import alive
 
 NACOS_DOWN_SECONDS = 30
 

@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
+from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import UPLOAD_SECONDS, FaultMesh
 from tests.faults.support import assert_error_shape, report, small_image
-from tools.launcher.procs import alive
 from user_service.keys import KeyRing
 
 BOUNDARY = "faultboundary7f3a"

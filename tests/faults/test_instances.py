@@ -7,6 +7,7 @@ import os
 import signal
 import time
 
+from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import OPEN_LIMITS, FaultMesh
 from tests.faults.support import (
     UPSTREAM,
@@ -22,7 +23,6 @@ from tests.faults.support import (
     wait_for,
     wait_ready,
 )
-from tools.launcher.procs import alive
 
 
 def test_sigkill_and_sigterm_ocr_nodes_under_load_then_restart(fault_mesh: FaultMesh) -> None:

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from mesh_tools.launcher.launcher import REPO_ROOT, Launcher, Proc
+from mesh_tools.launcher.procs import LaunchError, spawn, stop_pid, wait_http
+from mesh_tools.nacos_server.backends import RNacos
+from mesh_tools.nacos_server.server import NacosServer, default_kind, start_cluster
 from tests.faults.conftest import OPEN_LIMITS
 from tests.faults.support import (
     UPSTREAM,
@@ -37,10 +41,6 @@ from tests.faults.support import (
     wait_ready,
 )
 from tests.support import free_base_port
-from tools.launcher.launcher import REPO_ROOT, Launcher, Proc
-from tools.launcher.procs import LaunchError, spawn, stop_pid, wait_http
-from tools.nacos_server.backends import RNacos
-from tools.nacos_server.server import NacosServer, default_kind, start_cluster
 
 GATEWAY_ENV = OPEN_LIMITS | {"OCR_MESH_OCR_ATTEMPT_TIMEOUT": "3", "OCR_MESH_OCR_STRATEGY": "round_robin"}
 

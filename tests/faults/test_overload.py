@@ -8,10 +8,10 @@ import time
 import httpx
 import psutil
 
+from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import OPEN_LIMITS, FaultMesh
 from tests.faults.support import Load, report, start, wait_ready
 from tests.support import render_lines
-from tools.launcher.procs import alive
 
 MAX_IN_FLIGHT = 2  # per node, at the gateway: 3 nodes × 2 = 6 requests in flight saturate the mesh
 SLOT_WAIT = 1.0  # configured wait for a free slot before 503 overloaded

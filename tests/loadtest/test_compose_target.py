@@ -13,7 +13,7 @@ import pytest
 from loadtest.cli import loadtest_main
 from loadtest.compose import ComposeMesh, GatewayMesh, make_mesh
 from loadtest.mesh import ScaledMesh
-from tools.launcher.procs import LaunchError
+from mesh_tools.launcher.procs import LaunchError
 
 INSTANCES = {
     "ocr-service": [

@@ -38,7 +38,7 @@ SWEEP = [
 
 def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tools.cli", *args],
+        [sys.executable, "-m", "mesh_tools.cli", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

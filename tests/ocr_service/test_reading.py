@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from mesh_tools.evaluate.runner import client_reader, load_items, run
 from ocr_service.layout import OcrLine
 from ocr_service.orientation import Crop, Reading, from_upright, page_turn
 from ocr_service.reading import enlarge, is_line_shaped, one_row
@@ -17,7 +18,6 @@ from ocr_service.spacing import Recognition
 from tests.ocr_service.conftest import EVAL_DIR, png_bytes
 from tests.ocr_service.test_ocr_api import post, squash
 from tests.support import cjk_font, render_lines
-from tools.evaluate.runner import client_reader, load_items, run
 
 PAGE = ["Invoice 2024-118", "北京市海淀区中关村大街", "Total: 42.50 EUR", "谢谢惠顾 欢迎再来"]
 TURNS = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}

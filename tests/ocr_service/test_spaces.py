@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from mesh_tools.evaluate.runner import client_reader, load_items, run, wait_ready
 from ocr_service.config import OcrSettings
 from ocr_service.main import create_app
 from tests.ocr_service.conftest import EVAL_DIR, png_bytes
 from tests.ocr_service.test_ocr_api import post
 from tests.support import cjk_font, render_lines
-from tools.evaluate.runner import client_reader, load_items, run, wait_ready
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog",

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from tools.evaluate.scoring import edit_distance, normalize
+from mesh_tools.evaluate.scoring import edit_distance, normalize
 
 DECORATION = re.compile(r"([*=\-_~<>.#])\1+")  # a run of 2+ of one decoration character
 

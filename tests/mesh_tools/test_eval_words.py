@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from mesh_tools.evaluate.report import summarize, table
+from mesh_tools.evaluate.runner import EvalItem, score
+from mesh_tools.evaluate.words import row_score, word_errors
 from ocr_service.layout import OcrLine
-from tools.evaluate.report import summarize, table
-from tools.evaluate.runner import EvalItem, score
-from tools.evaluate.words import row_score, word_errors
 
 
 def test_wer_counts_glued_words_and_ignores_case_and_line_breaks() -> None:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from tools.evaluate.runner import ItemResult
-from tools.evaluate.scoring import RECALL_CER
+from mesh_tools.evaluate.runner import ItemResult
+from mesh_tools.evaluate.scoring import RECALL_CER
 
 
 def _mean(values: Sequence[float]) -> float:

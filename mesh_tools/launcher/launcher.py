@@ -12,8 +12,16 @@ from pathlib import Path
 import httpx
 
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
-from tools.launcher.procs import LaunchError, next_free_port, port_free, read_pid, spawn, stop_pid, wait_http
-from tools.nacos_server.server import NacosServer, default_kind
+from mesh_tools.launcher.procs import (
+    LaunchError,
+    next_free_port,
+    port_free,
+    read_pid,
+    spawn,
+    stop_pid,
+    wait_http,
+)
+from mesh_tools.nacos_server.server import NacosServer, default_kind
 
 MODULES = {USER_SERVICE: "user_service", OCR_SERVICE: "ocr_service", GATEWAY: "gateway"}
 REPO_ROOT = Path(__file__).resolve().parents[2]

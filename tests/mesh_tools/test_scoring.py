@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from mesh_tools.evaluate import cli
+from mesh_tools.evaluate.report import summarize
+from mesh_tools.evaluate.runner import EvalItem, score
+from mesh_tools.evaluate.scoring import LabelLine, cer, edit_distance, normalize, page_score, text_score
 from ocr_service.layout import Box, OcrLine
-from tools.evaluate import cli
-from tools.evaluate.report import summarize
-from tools.evaluate.runner import EvalItem, score
-from tools.evaluate.scoring import LabelLine, cer, edit_distance, normalize, page_score, text_score
 
 
 def rect(x: float, y: float, w: float, h: float) -> Box:

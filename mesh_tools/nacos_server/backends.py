@@ -10,7 +10,7 @@ from pathlib import Path
 from string import Template
 from typing import Protocol
 
-from tools.launcher.procs import LaunchError
+from mesh_tools.launcher.procs import LaunchError
 
 RNACOS_VERSION = "0.8.8"
 JAVA_NACOS_VERSION = "3.1.0"

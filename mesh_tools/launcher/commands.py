@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tools.launcher.launcher import Launcher
+from mesh_tools.launcher.launcher import Launcher
 
 
 def launcher_from_env() -> Launcher:

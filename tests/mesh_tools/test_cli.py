@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tools.cli import COMMAND_GROUP, build_parser, command_groups, main
+from mesh_tools.cli import COMMAND_GROUP, build_parser, command_groups, main
 
 COMMANDS = ["up", "down", "nacos", "users", "eval", "loadtest", "report"]
 
@@ -33,7 +33,7 @@ def test_each_command_has_help(command: str, capsys: pytest.CaptureFixture[str])
 
 
 def test_an_unknown_command_is_refused_with_the_list() -> None:
-    args = [sys.executable, "-m", "tools", "bogus"]
+    args = [sys.executable, "-m", "mesh_tools", "bogus"]
     run = subprocess.run(args, capture_output=True, text=True, check=False)
     assert run.returncode == 2
     assert "invalid choice: 'bogus'" in run.stderr and "'loadtest'" in run.stderr
@@ -51,12 +51,12 @@ class _Group:
 
 def test_a_group_whose_extra_is_not_installed_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     real = command_groups()
-    monkeypatch.setattr("tools.cli.command_groups", lambda: [*real, _Group("bench", "locust")])
+    monkeypatch.setattr("mesh_tools.cli.command_groups", lambda: [*real, _Group("bench", "locust")])
     sub = build_parser()._subparsers
     assert sub is not None and list(sub._group_actions[0].choices or []) == COMMANDS
 
 
 def test_a_broken_module_of_our_own_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tools.cli.command_groups", lambda: [_Group("bad", "tools.nowhere")])
+    monkeypatch.setattr("mesh_tools.cli.command_groups", lambda: [_Group("bad", "mesh_tools.nowhere")])
     with pytest.raises(ModuleNotFoundError):
         build_parser()

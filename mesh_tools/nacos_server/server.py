@@ -20,8 +20,8 @@ import httpx
 
 from mesh.names import NACOS_GROUP
 from mesh.settings import NACOS_CREDENTIALS_FILE
-from tools.launcher.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
-from tools.nacos_server.backends import BACKENDS, Backend
+from mesh_tools.launcher.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
+from mesh_tools.nacos_server.backends import BACKENDS, Backend
 
 DEFAULT_KIND = "java"
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mesh_tools.evaluate.scoring import PageScore, label_lines, page_score, text_score
+from mesh_tools.evaluate.words import row_score, word_errors
 from ocr_service.config import OcrSettings
 from ocr_service.engines.paddle import build_paddle_ocr
 from ocr_service.layout import OcrLine, to_box
-from tools.evaluate.scoring import PageScore, label_lines, page_score, text_score
-from tools.evaluate.words import row_score, word_errors
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

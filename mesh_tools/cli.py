@@ -11,7 +11,7 @@ import argparse
 import sys
 from importlib.metadata import EntryPoint, entry_points
 
-from tools.launcher.procs import LaunchError
+from mesh_tools.launcher.procs import LaunchError
 
 COMMAND_GROUP = "ocr_mesh.commands"
 HELP_ORDER = ("mesh", "users", "eval", "loadtest")  # how --help lists them; others follow by name
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             register = group.load()
         except ModuleNotFoundError as exc:
-            if exc.name is not None and not exc.name.startswith(("tools", "mesh")):
+            if exc.name is not None and not exc.name.startswith("mesh"):
                 continue  # a third-party package of another role's extra is not installed here
             raise
         register(sub)

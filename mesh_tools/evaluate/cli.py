@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mesh_tools.evaluate.report import as_json, table
+from mesh_tools.evaluate.runner import ItemResult, direct_reader, load_items, run, service_reader
 from ocr_service.config import OcrSettings
-from tools.evaluate.report import as_json, table
-from tools.evaluate.runner import ItemResult, direct_reader, load_items, run, service_reader
 
 PATHS = ("service", "direct")
 

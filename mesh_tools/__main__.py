@@ -1,0 +1,3 @@
+from mesh_tools.cli import main
+
+raise SystemExit(main())

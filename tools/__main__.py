@@ -1,3 +1,0 @@
-from tools.cli import main
-
-raise SystemExit(main())
