@@ -76,7 +76,6 @@ class NacosRegistry:
         self._subscriptions: list[SubscribeServiceParam] = []
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
-        self.renewals = 0
 
     @classmethod
     async def connect(cls, settings: MeshSettings, *, timeout: float = 10.0) -> NacosRegistry:
@@ -283,7 +282,6 @@ class NacosRegistry:
             log.warning("could not open a new Nacos client yet: %s", exc)
             return
         old, self._naming = self._naming, fresh
-        self.renewals += 1
         closing = asyncio.create_task(shut_down(old))
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
