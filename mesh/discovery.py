@@ -28,7 +28,6 @@ class NacosView:
     """What Nacos listed for a service when last asked; `addresses` is None if it could not be asked."""
 
     addresses: frozenset[str] | None
-    checked_at: float
 
 
 class ServiceDirectory:
@@ -108,10 +107,10 @@ class ServiceDirectory:
         try:
             fresh = await (registry.query(service) if stream_up else registry.instances_over_http(service))
         except Exception as exc:
-            self._nacos[service] = NacosView(None, time.time())
+            self._nacos[service] = NacosView(None)
             log.debug("could not ask Nacos for %s: %s", service, exc)
             raise
-        self._nacos[service] = NacosView(frozenset(i.address for i in fresh), time.time())
+        self._nacos[service] = NacosView(frozenset(i.address for i in fresh))
         ours = self._instances.get(service, [])
         if set(fresh) == set(ours) or not fresh:  # like the SDK, never replace a list with an empty one
             return False
