@@ -18,6 +18,7 @@ from v2.nacos import (
     SubscribeServiceParam,
 )
 
+from mesh.nacos_http import NacosApi, NacosHttpError, read_hosts, read_login
 from mesh.nacos_sdk import WEDGED_AFTER, RegistryUnavailable, nacos_servers, open_naming, shut_down
 from mesh.names import GATEWAY
 from mesh.settings import MeshSettings
@@ -188,17 +189,16 @@ class NacosRegistry:
         for server in self._servers:
             try:
                 return await self._list_over_http(server, service)
-            except (httpx.HTTPError, KeyError, ValueError) as exc:
+            except (httpx.HTTPError, NacosHttpError, KeyError, ValueError) as exc:
                 failures.append(f"{server}: {type(exc).__name__}")
                 self._http_token = None
         raise RegistryUnavailable(f"no Nacos server answered over HTTP ({', '.join(failures)})")
 
     async def _list_over_http(self, server: str, service: str) -> list[ServiceInstance]:
-        params = {"serviceName": service, "groupName": self._group, "accessToken": await self._token(server)}
-        if self._settings.nacos_namespace != "public":
-            params["namespaceId"] = self._settings.nacos_namespace
-        r = await self._http.get(f"http://{server}/nacos/v1/ns/instance/list", params=params)
-        r.raise_for_status()
+        api = NacosApi.at(server)
+        request = api.instance_list(
+            service, await self._token(api), self._group, self._settings.nacos_namespace
+        )
         return [
             ServiceInstance(
                 service=service,
@@ -209,24 +209,19 @@ class NacosRegistry:
                 enabled=bool(h.get("enabled", True)),
                 metadata={str(k): str(v) for k, v in (h.get("metadata") or {}).items()},
             )
-            for h in r.json().get("hosts", [])
+            for h in read_hosts(await self._http.send(request))
         ]
 
-    async def _token(self, server: str) -> str:
+    async def _token(self, api: NacosApi) -> str:
         """An HTTP access token from this server, reused until half its lifetime has passed."""
-        if self._http_token and self._http_token[0] == server and self._http_token[2] > time.monotonic():
+        if self._http_token and self._http_token[0] == api.base and self._http_token[2] > time.monotonic():
             return self._http_token[1]
         username, password = self._settings.nacos_credentials()
         if not password:
             return ""
-        r = await self._http.post(
-            f"http://{server}/nacos/v1/auth/login", data={"username": username, "password": password}
-        )
-        r.raise_for_status()
-        body = r.json()
-        renew = time.monotonic() + float(body.get("tokenTtl", 600)) / 2
-        self._http_token = (server, str(body["accessToken"]), renew)
-        return self._http_token[1]
+        login = read_login(await self._http.send(api.login(username, password)))
+        self._http_token = (api.base, login.token, time.monotonic() + login.ttl_seconds / 2)
+        return login.token
 
     async def _replace_when_wedged(self, every: float = 2.0, wedged_after: float = WEDGED_AFTER) -> None:
         """Replace the SDK's client when it cannot query Nacos while Nacos answers over HTTP.

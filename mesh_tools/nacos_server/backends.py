@@ -10,6 +10,7 @@ from pathlib import Path
 from string import Template
 from typing import Protocol
 
+from mesh.nacos_http import READINESS_V3
 from mesh_tools.launcher.procs import LaunchError
 
 RNACOS_VERSION = "0.8.8"
@@ -111,7 +112,7 @@ class JavaNacos:
 
     name = "java"
     version = JAVA_NACOS_VERSION
-    readiness_path = "/nacos/v3/admin/core/state/readiness"
+    readiness_path = READINESS_V3
 
     @property
     def lib(self) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from mesh.nacos_http import NacosApi, NacosHttpError, admin_state, read_hosts, read_login
 from mesh.names import NACOS_GROUP
 from mesh.settings import NACOS_CREDENTIALS_FILE
 from mesh_tools.launcher.procs import LaunchError, port_free, read_pid, spawn, stop_pid, wait_http
@@ -146,6 +147,14 @@ class NacosServer:
             f"{self.url}, console on :{self.console_port}"
         )
 
+    @property
+    def api(self) -> NacosApi:
+        return NacosApi(self.url)
+
+    def _send(self, request: httpx.Request, timeout: float = 10.0) -> httpx.Response:
+        with httpx.Client(timeout=timeout, trust_env=False) as client:
+            return client.send(request)
+
     def _ensure_admin(self, retry_for: float = 0.0) -> None:
         """Java Nacos has no default user since 2.4: create the admin once through the API."""
         if self.kind != "java":
@@ -153,16 +162,9 @@ class NacosServer:
         deadline = time.monotonic() + retry_for
         while True:
             try:
-                r = httpx.post(
-                    f"{self.url}/nacos/v3/auth/user/admin",
-                    data={"password": self.credentials()["password"]},
-                    timeout=10.0,
-                    trust_env=False,
-                )
-                if r.status_code in (200, 409) or '"code":409' in r.text:
-                    return
-                problem = f"{r.status_code}"
-            except httpx.HTTPError as e:  # a cluster's first raft write may time out
+                admin_state(self._send(self.api.create_admin(self.credentials()["password"])))
+                return
+            except (httpx.HTTPError, NacosHttpError) as e:  # a cluster's first raft write may time out
                 problem = repr(e)
             if time.monotonic() > deadline:
                 raise LaunchError(f"could not create the Nacos admin ({problem}); see {self.log_file}")
@@ -173,31 +175,18 @@ class NacosServer:
         creds = self.credentials()
         deadline = time.monotonic() + retry_for
         while True:
-            r = httpx.post(
-                f"{self.url}/nacos/v1/auth/login",
-                data={"username": creds["username"], "password": creds["password"]},
-                timeout=5.0,
-                trust_env=False,
-            )
-            if r.status_code == 200 and "accessToken" in r.text:
-                return str(r.json()["accessToken"])
-            if time.monotonic() > deadline:
-                raise LaunchError(f"Nacos refused the admin login ({r.status_code}); see {self.log_file}")
+            try:
+                return read_login(self._send(self.api.login(creds["username"], creds["password"]), 5.0)).token
+            except NacosHttpError as exc:
+                if time.monotonic() > deadline:
+                    raise LaunchError(f"{exc}; see {self.log_file}") from exc
             time.sleep(0.5)
 
     def instances(
         self, service: str, group: str = NACOS_GROUP, token: str | None = None
     ) -> list[dict[str, object]]:
         """The instances Nacos itself lists for a service (HTTP open API, admin token)."""
-        r = httpx.get(
-            f"{self.url}/nacos/v1/ns/instance/list",
-            params={"serviceName": service, "groupName": group, "accessToken": token or self.login()},
-            timeout=5.0,
-            trust_env=False,
-        )
-        r.raise_for_status()
-        hosts: list[dict[str, object]] = r.json().get("hosts", [])
-        return hosts
+        return read_hosts(self._send(self.api.instance_list(service, token or self.login(), group), 5.0))
 
     def stop(self) -> str:
         pid = self.running_pid()

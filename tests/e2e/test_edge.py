@@ -24,6 +24,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from mesh.names import GATEWAY
 from mesh.security_headers import SECURITY_HEADERS
 from tests.e2e.browser import chromium, open_app, register
 from tests.e2e.conftest import RunningMesh
@@ -53,7 +54,7 @@ def tls_gateway(mesh: RunningMesh, tmp_path_factory: pytest.TempPathFactory) -> 
     cert, key = self_signed_certificate(tmp_path_factory.mktemp("tls"))
     port = free_base_port(18443)
     env = {"OCR_MESH_TLS_CERTFILE": str(cert), "OCR_MESH_TLS_KEYFILE": str(key)}
-    proc = mesh.launcher.start_service("ocr-gateway", port, extra_env=env)
+    proc = mesh.launcher.start_service(GATEWAY, port, extra_env=env)
     gateway = TlsGateway(f"https://127.0.0.1:{port}", ssl.create_default_context(cafile=str(cert)))
     try:
         _wait_until_it_routes(gateway, Path(proc.log))

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher, Proc
 from tests.support import free_base_port
 
@@ -45,7 +46,7 @@ class Mesh:
         )
 
 
-def _upstream_env(weight: float, delay: float, service: str = "ocr-service") -> dict[str, str]:
+def _upstream_env(weight: float, delay: float, service: str = OCR_SERVICE) -> dict[str, str]:
     return {
         "OCR_MESH_WEIGHT": str(weight),
         "OCR_MESH_UPSTREAM_DELAY": str(delay),
@@ -60,13 +61,13 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     launcher.nacos.start()
     try:
         upstreams = {
-            float(w): launcher.start_service("ocr-service", module=UPSTREAM, extra_env=_upstream_env(w, d))
+            float(w): launcher.start_service(OCR_SERVICE, module=UPSTREAM, extra_env=_upstream_env(w, d))
             for w, d in WEIGHTS.items()
         }
         slow = launcher.start_service(
             "slow-ocr", module=UPSTREAM, extra_env=_upstream_env(1, 2.0, "slow-ocr")
         )
-        users = launcher.start_service("user-service")
+        users = launcher.start_service(USER_SERVICE)
         gateways = {}
         configs = {
             "round_robin": {"OCR_MESH_OCR_STRATEGY": "round_robin", "OCR_MESH_RATE_PER_USER": "0"},
@@ -85,7 +86,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         }
         procs = []
         for name, env in configs.items():
-            proc = launcher.start_service("ocr-gateway", extra_env=env)
+            proc = launcher.start_service(GATEWAY, extra_env=env)
             gateways[name] = f"http://127.0.0.1:{proc.port}"
             procs.append(proc)
         launcher.wait_ready([*upstreams.values(), slow, users, *procs])
@@ -105,7 +106,7 @@ def _wait_until_gateways_see(m: Mesh, count: int, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     for name in ("round_robin", "weighted_random", "least_in_flight"):
         with m.client(name) as c:
-            while len(c.get("/api/instances").json()["services"]["ocr-service"]) != count:
+            while len(c.get("/api/instances").json()["services"][OCR_SERVICE]) != count:
                 assert time.monotonic() < deadline, f"{name} never saw {count} instances"
                 time.sleep(0.1)
 
@@ -193,7 +194,7 @@ def test_sigkill_under_load_fails_no_request_and_stops_traffic_within_1s(mesh: M
     assert time.monotonic() - killed_at > 3
     mesh.launcher.stop_service(victim)
     mesh.upstreams[3.0] = mesh.launcher.start_service(
-        "ocr-service", victim.port, module=UPSTREAM, extra_env=_upstream_env(3, 0)
+        OCR_SERVICE, victim.port, module=UPSTREAM, extra_env=_upstream_env(3, 0)
     )
     mesh.launcher.wait_ready([mesh.upstreams[3.0]])
     _wait_until_gateways_see(mesh, 3)
@@ -206,7 +207,7 @@ def test_nacos_down_keeps_traffic_and_nacos_back_brings_new_instances(mesh: Mesh
         assert sum(counts.values()) == 60 and len(counts) == 3
     finally:
         mesh.launcher.nacos.start()
-    newcomer = mesh.launcher.start_service("ocr-service", module=UPSTREAM, extra_env=_upstream_env(1, 0))
+    newcomer = mesh.launcher.start_service(OCR_SERVICE, module=UPSTREAM, extra_env=_upstream_env(1, 0))
     mesh.launcher.wait_ready([newcomer])
     registered_at = time.monotonic()
     seen = False

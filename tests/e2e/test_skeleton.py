@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.procs import alive
 from tests.e2e.conftest import RunningMesh
 from tests.support import render_lines
@@ -70,12 +71,12 @@ def test_query_options_reach_the_node_through_the_gateway(mesh: RunningMesh, tok
 
 
 def test_nacos_lists_every_instance_healthy(mesh: RunningMesh) -> None:
-    for service, count in (("ocr-service", 2), ("user-service", 1), ("ocr-gateway", 1)):
+    for service, count in ((OCR_SERVICE, 2), (USER_SERVICE, 1), (GATEWAY, 1)):
         hosts = mesh.nacos_instances(service)
         assert len(hosts) == count, hosts
         assert all(h["healthy"] and h["ephemeral"] for h in hosts)
         assert all({"version", "started_at"} <= set(h["metadata"]) for h in hosts)  # type: ignore[arg-type]
-    ocr_meta = mesh.nacos_instances("ocr-service")[0]["metadata"]
+    ocr_meta = mesh.nacos_instances(OCR_SERVICE)[0]["metadata"]
     assert {"engine", "cpu_threads"} <= set(ocr_meta)  # type: ignore[arg-type]
 
 
@@ -89,7 +90,7 @@ def test_missing_token_is_401_in_error_shape(mesh: RunningMesh) -> None:
 
 def test_ocr_node_checks_the_token_itself(mesh: RunningMesh, token: str) -> None:
     """Defence in depth: a caller that skips the gateway still needs a valid token."""
-    node = next(p for p in mesh.launcher.procs() if p.service == "ocr-service")
+    node = next(p for p in mesh.launcher.procs() if p.service == OCR_SERVICE)
     image = render_lines(["token"])
     with httpx.Client(base_url=f"http://127.0.0.1:{node.port}", trust_env=False, timeout=60) as c:
         bare = c.post("/ocr", files={"image": ("x.png", image, "image/png")})
@@ -114,7 +115,7 @@ def test_non_image_is_415(mesh: RunningMesh, token: str) -> None:
 
 
 def test_sigterm_deregisters_before_exit_and_finishes_in_flight(mesh: RunningMesh, token: str) -> None:
-    victim = next(p for p in mesh.launcher.procs() if p.service == "ocr-service")
+    victim = next(p for p in mesh.launcher.procs() if p.service == OCR_SERVICE)
     image = render_lines(LINES * 3)
     result: dict[str, int] = {}
 
@@ -130,7 +131,7 @@ def test_sigterm_deregisters_before_exit_and_finishes_in_flight(mesh: RunningMes
     gone_while_alive = False
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        still_listed = any(h["port"] == victim.port for h in mesh.nacos_instances("ocr-service"))
+        still_listed = any(h["port"] == victim.port for h in mesh.nacos_instances(OCR_SERVICE))
         if not still_listed:
             gone_while_alive = alive(victim.pid)
             break
@@ -139,4 +140,4 @@ def test_sigterm_deregisters_before_exit_and_finishes_in_flight(mesh: RunningMes
     assert gone_while_alive, "the instance left Nacos only after its process had exited"
     assert result.get("status") == 200, "the in-flight request was not finished"
     mesh.launcher.stop_service(victim)
-    mesh.launcher.wait_ready([mesh.launcher.start_service("ocr-service", victim.port)])
+    mesh.launcher.wait_ready([mesh.launcher.start_service(OCR_SERVICE, victim.port)])

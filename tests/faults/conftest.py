@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher, Proc
 from mesh_tools.launcher.procs import alive
 from tests.faults.support import gateway_ports, login, nacos_ports, start, wait_for, wait_ready
@@ -61,11 +62,9 @@ def fault_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultMesh]:
     launcher = Launcher(data_dir, nacos_port=free_base_port(38848, (-1000, 0, 1000, 1001, 2000)))
     launcher.nacos.start(timeout=240)
     try:
-        users = start(launcher, "user-service")
-        ocr = [start(launcher, "ocr-service") for _ in range(3)]
-        gw = start(
-            launcher, "ocr-gateway", env=OPEN_LIMITS | {"OCR_MESH_UPLOAD_SECONDS": str(UPLOAD_SECONDS)}
-        )
+        users = start(launcher, USER_SERVICE)
+        ocr = [start(launcher, OCR_SERVICE) for _ in range(3)]
+        gw = start(launcher, GATEWAY, env=OPEN_LIMITS | {"OCR_MESH_UPLOAD_SECONDS": str(UPLOAD_SECONDS)})
         wait_ready(launcher, [users, *ocr, gw], timeout=240)
         gateway = f"http://127.0.0.1:{gw.port}"
         mesh = FaultMesh(launcher, data_dir, gateway, gw, users, ocr)
@@ -93,11 +92,11 @@ def restore(m: FaultMesh) -> None:
     for i, proc in enumerate(m.ocr):
         if not alive(proc.pid):
             m.launcher.stop_service(proc)
-            m.ocr[i] = m.launcher.start_service("ocr-service", proc.port)
+            m.ocr[i] = m.launcher.start_service(OCR_SERVICE, proc.port)
             fixed.append(f"ocr-service :{proc.port} restarted")
     if not alive(m.users.pid):
         m.launcher.stop_service(m.users)
-        m.users = m.launcher.start_service("user-service", m.users.port)
+        m.users = m.launcher.start_service(USER_SERVICE, m.users.port)
         fixed.append(f"user-service :{m.users.port} restarted")
     if not alive(m.gateway_proc.pid):
         raise AssertionError("the fault mesh's gateway died during this test")
@@ -105,8 +104,8 @@ def restore(m: FaultMesh) -> None:
     wait_for(
         lambda: (
             gateway_ports(m.gateway, m.token) == m.ocr_ports()
-            and m.users.port in gateway_ports(m.gateway, m.token, "user-service")
-            and nacos_ports(m.launcher, "ocr-service") >= m.ocr_ports()
+            and m.users.port in gateway_ports(m.gateway, m.token, USER_SERVICE)
+            and nacos_ports(m.launcher, OCR_SERVICE) >= m.ocr_ports()
         ),
         20,
         "the gateway and Nacos agreeing on the restored mesh",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from mesh.nacos_http import NacosApi, read_hosts
+from mesh.names import NACOS_GROUP, OCR_SERVICE, SERVICES
 from mesh_tools.launcher.launcher import Launcher, Proc
 from mesh_tools.launcher.procs import LaunchError, alive, wait_http
 from tests.support import free_base_port, render_lines
@@ -65,7 +67,7 @@ _tokens: dict[str, tuple[str, float]] = {}
 
 
 def nacos_hosts(
-    launcher: Launcher, service: str, group: str = "ocr_back", url: str | None = None
+    launcher: Launcher, service: str, group: str = NACOS_GROUP, url: str | None = None
 ) -> list[dict]:
     """The instances Nacos itself lists (open API, with an admin token).
 
@@ -75,25 +77,17 @@ def nacos_hosts(
     cached = _tokens.get(base)
     if cached is None or cached[1] < time.monotonic():
         cached = _tokens[base] = (launcher.nacos.login(), time.monotonic() + 30)
-    token = cached[0]
-    r = httpx.get(
-        f"{base}/nacos/v1/ns/instance/list",
-        params={"serviceName": service, "groupName": group, "accessToken": token},
-        timeout=5,
-        trust_env=False,
-    )
-    r.raise_for_status()
-    hosts: list[dict] = r.json().get("hosts", [])
-    return hosts
+    with httpx.Client(timeout=5, trust_env=False) as client:
+        return read_hosts(client.send(NacosApi(base).instance_list(service, cached[0], group)))
 
 
 def nacos_ports(
-    launcher: Launcher, service: str, group: str = "ocr_back", url: str | None = None
+    launcher: Launcher, service: str, group: str = NACOS_GROUP, url: str | None = None
 ) -> set[int]:
     return {int(h["port"]) for h in nacos_hosts(launcher, service, group, url) if h.get("healthy", True)}
 
 
-def gateway_instances(gateway: str, token: str, service: str = "ocr-service") -> list[dict]:
+def gateway_instances(gateway: str, token: str, service: str = OCR_SERVICE) -> list[dict]:
     r = httpx.get(
         f"{gateway}/api/instances", headers={"Authorization": f"Bearer {token}"}, timeout=10, trust_env=False
     )
@@ -102,11 +96,11 @@ def gateway_instances(gateway: str, token: str, service: str = "ocr-service") ->
     return result
 
 
-def gateway_ports(gateway: str, token: str, service: str = "ocr-service") -> set[int]:
+def gateway_ports(gateway: str, token: str, service: str = OCR_SERVICE) -> set[int]:
     return {int(i["port"]) for i in gateway_instances(gateway, token, service)}
 
 
-def gateway_addresses(gateway: str, token: str, service: str = "ocr-service") -> set[str]:
+def gateway_addresses(gateway: str, token: str, service: str = OCR_SERVICE) -> set[str]:
     return {f"{i['host']}:{i['port']}" for i in gateway_instances(gateway, token, service)}
 
 
@@ -142,7 +136,7 @@ def start_and_wait(
     *,
     module: str | None = None,
     env: dict[str, str] | None = None,
-    group: str = "ocr_back",
+    group: str = NACOS_GROUP,
     timeout: float = 180,
 ) -> Proc:
     """Start one process and wait until it answers /health and Nacos lists it in its group."""
@@ -155,7 +149,7 @@ def wait_ready(
     launcher: Launcher,
     procs: list[Proc],
     *,
-    group: str = "ocr_back",
+    group: str = NACOS_GROUP,
     timeout: float = 180,
     nacos_url: str | None = None,
     host: str = "127.0.0.1",
@@ -163,9 +157,7 @@ def wait_ready(
     for proc in procs:
         wait_http(f"http://{host}:{proc.port}/health", timeout, proc.pid, Path(proc.log))
     for proc in procs:
-        name = (
-            proc.service if proc.service in ("ocr-service", "user-service", "ocr-gateway") else "ocr-service"
-        )
+        name = proc.service if proc.service in SERVICES else OCR_SERVICE
         wait_for(
             lambda p=proc, n=name: p.port in nacos_ports(launcher, n, group, nacos_url),
             30,

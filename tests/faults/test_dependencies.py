@@ -8,6 +8,7 @@ import time
 
 import httpx
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import FaultMesh
 from tests.faults.support import (
@@ -30,9 +31,9 @@ def test_nacos_down_30s_traffic_goes_on_and_services_reregister(fault_mesh: Faul
     and every service re-registers by itself: checked in Nacos' own open API, group ocr_back."""
     m = fault_mesh
     expected = {
-        "ocr-service": m.ocr_ports(),
-        "user-service": {m.users.port},
-        "ocr-gateway": {m.gateway_proc.port},
+        OCR_SERVICE: m.ocr_ports(),
+        USER_SERVICE: {m.users.port},
+        GATEWAY: {m.gateway_proc.port},
     }
     with Load(m.gateway, m.token, small_image(), concurrency=8, think=0.2, max_seconds=88) as load:
         time.sleep(2.0)
@@ -83,13 +84,13 @@ def test_user_service_killed_logins_503_ocr_goes_on_then_back_with_every_user(fa
                 c.post("/api/auth/register", json={"username": "late", "password": "late-secret-1"}), 503
             )
             wait_for(
-                lambda: m.users.port not in nacos_ports(m.launcher, "user-service"),
+                lambda: m.users.port not in nacos_ports(m.launcher, USER_SERVICE),
                 30,
                 "Nacos dropping the killed user service",
             )
             time.sleep(2.0)
             m.launcher.stop_service(m.users)
-            m.users = m.launcher.start_service("user-service", m.users.port)
+            m.users = m.launcher.start_service(USER_SERVICE, m.users.port)
             wait_ready(m.launcher, [m.users], timeout=60)
             back_at = load.elapsed()
 

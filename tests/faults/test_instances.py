@@ -7,6 +7,7 @@ import os
 import signal
 import time
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import OPEN_LIMITS, FaultMesh
 from tests.faults.support import (
@@ -43,7 +44,7 @@ def test_sigkill_and_sigterm_ocr_nodes_under_load_then_restart(fault_mesh: Fault
         wait_for(lambda: not alive(stopped.pid), 40, "the SIGTERMed node exiting")
         gone = {killed.port, stopped.port}
         took_nacos = wait_for(
-            lambda: not gone & nacos_ports(m.launcher, "ocr-service"),
+            lambda: not gone & nacos_ports(m.launcher, OCR_SERVICE),
             30,
             "Nacos dropping the killed and stopped nodes",
         )
@@ -57,7 +58,7 @@ def test_sigkill_and_sigterm_ocr_nodes_under_load_then_restart(fault_mesh: Fault
         assert set(load.served_after(cut + 0.5)) <= {f"127.0.0.1:{survivor.port}"}
         for proc in (killed, stopped):
             m.launcher.stop_service(proc)
-        restarted = [m.launcher.start_service("ocr-service", p.port) for p in (killed, stopped)]
+        restarted = [m.launcher.start_service(OCR_SERVICE, p.port) for p in (killed, stopped)]
         m.ocr[:2] = restarted
         wait_ready(m.launcher, restarted, timeout=60)
         back = load.elapsed()
@@ -72,7 +73,7 @@ def test_sigkill_and_sigterm_ocr_nodes_under_load_then_restart(fault_mesh: Fault
     )
     assert len(load.outcomes) > 30
     assert not load.failures(), load.summary()
-    assert nacos_ports(m.launcher, "ocr-service") == m.ocr_ports()
+    assert nacos_ports(m.launcher, OCR_SERVICE) == m.ocr_ports()
 
 
 HANG_GROUP = "faults_hang"
@@ -89,11 +90,11 @@ def test_hung_instance_times_out_is_retried_and_ejected(fault_mesh: FaultMesh) -
     procs = []
     victim = None
     try:
-        users = start(m.launcher, "user-service", env=group)
-        ups = [start(m.launcher, "ocr-service", module=UPSTREAM, env=up_env) for _ in range(3)]
+        users = start(m.launcher, USER_SERVICE, env=group)
+        ups = [start(m.launcher, OCR_SERVICE, module=UPSTREAM, env=up_env) for _ in range(3)]
         gw = start(
             m.launcher,
-            "ocr-gateway",
+            GATEWAY,
             env=group
             | OPEN_LIMITS
             | {

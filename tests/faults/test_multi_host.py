@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import REPO_ROOT, Launcher, Proc
 from mesh_tools.launcher.procs import LaunchError, spawn, stop_pid, wait_http
 from mesh_tools.nacos_server.backends import RNacos
@@ -120,7 +121,7 @@ def hosts() -> Iterator[Hosts]:
 def _spawn_in_ns(launcher: Launcher, ns: str, address: str, env: dict[str, str], p: int) -> Proc:
     """An upstream server inside a namespace, bound to (and registered with) its address there."""
     log = launcher.run_dir / "logs" / f"{ns}-{p}.log"
-    full = launcher._env("ocr-service", p) | env | {"OCR_MESH_HOST": address}
+    full = launcher._env(OCR_SERVICE, p) | env | {"OCR_MESH_HOST": address}
     popen = spawn(
         ["ip", "netns", "exec", ns, sys.executable, "-m", UPSTREAM],
         log=log,
@@ -128,7 +129,7 @@ def _spawn_in_ns(launcher: Launcher, ns: str, address: str, env: dict[str, str],
         env=full,
         cwd=REPO_ROOT,
     )
-    return Proc("ocr-service", p, popen.pid, str(log))
+    return Proc(OCR_SERVICE, p, popen.pid, str(log))
 
 
 def test_gateway_balances_across_hosts_and_survives_a_cut_link(hosts: Hosts, tmp_path: Path) -> None:
@@ -151,12 +152,12 @@ def test_gateway_balances_across_hosts_and_survives_a_cut_link(hosts: Hosts, tmp
         ]
         for i, p in enumerate(ns_procs):
             wait_http(f"http://{hosts.ns_ip(i)}:{p.port}/health", 60, p.pid, Path(p.log))
-        users = start(launcher, "user-service")
-        gw = start(launcher, "ocr-gateway", env=GATEWAY_ENV)
+        users = start(launcher, USER_SERVICE)
+        gw = start(launcher, GATEWAY, env=GATEWAY_ENV)
         wait_ready(launcher, [users, gw], timeout=60)
         registered = wait_for(
             lambda: (
-                {(h["ip"], h["port"]) for h in nacos_hosts(launcher, "ocr-service")}
+                {(h["ip"], h["port"]) for h in nacos_hosts(launcher, OCR_SERVICE)}
                 == {(hosts.ns_ip(i), p.port) for i, p in enumerate(ns_procs)}
             ),
             30,
@@ -282,12 +283,12 @@ def test_nacos_cluster_node_killed_under_load(cluster: Cluster, tmp_path: Path) 
     launcher.nacos = cluster.nodes[1]  # the surviving nodes are asked
     env = {"OCR_MESH_NACOS_ADDR": cluster.addr}
     try:
-        users = start(launcher, "user-service", env=env)
+        users = start(launcher, USER_SERVICE, env=env)
         ups = [
-            start(launcher, "ocr-service", module=UPSTREAM, env=env | {"OCR_MESH_UPSTREAM_DELAY": "0.02"})
+            start(launcher, OCR_SERVICE, module=UPSTREAM, env=env | {"OCR_MESH_UPSTREAM_DELAY": "0.02"})
             for _ in range(3)
         ]
-        gw = start(launcher, "ocr-gateway", env=env | GATEWAY_ENV)
+        gw = start(launcher, GATEWAY, env=env | GATEWAY_ENV)
         for node in cluster.nodes:
             wait_ready(launcher, [users, *ups, gw], timeout=60, nacos_url=node.url)
         gateway = f"http://127.0.0.1:{gw.port}"
@@ -303,7 +304,7 @@ def test_nacos_cluster_node_killed_under_load(cluster: Cluster, tmp_path: Path) 
                 wait_for(
                     lambda n=n: (
                         {p.port for p in ups}
-                        <= {h["port"] for h in nacos_hosts(launcher, "ocr-service", url=n.url)}
+                        <= {h["port"] for h in nacos_hosts(launcher, OCR_SERVICE, url=n.url)}
                     ),
                     30,
                     f"every upstream listed on {n.url}",
@@ -315,7 +316,7 @@ def test_nacos_cluster_node_killed_under_load(cluster: Cluster, tmp_path: Path) 
             # the SDK's gRPC timeout, leaving no time to fail over). Counted and reported, retried.
             failed_starts = 0
             for _ in range(4):
-                newcomer = start(launcher, "ocr-service", module=UPSTREAM, env=env)
+                newcomer = start(launcher, OCR_SERVICE, module=UPSTREAM, env=env)
                 try:
                     for node in survivors:
                         wait_ready(launcher, [newcomer], timeout=60, nacos_url=node.url)

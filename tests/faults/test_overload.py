@@ -8,6 +8,7 @@ import time
 import httpx
 import psutil
 
+from mesh.names import GATEWAY, OCR_SERVICE
 from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import OPEN_LIMITS, FaultMesh
 from tests.faults.support import Load, report, start, wait_ready
@@ -18,7 +19,7 @@ SLOT_WAIT = 1.0  # configured wait for a free slot before 503 overloaded
 ATTEMPTS = 3
 OVERLOAD_SECONDS = 60
 MB = 1024 * 1024
-RSS_BOUND = {"ocr-gateway": 600 * MB, "ocr-service": 3500 * MB}
+RSS_BOUND = {"ocr-gateway": 600 * MB, OCR_SERVICE: 3500 * MB}
 
 
 def test_overload_4x_saturation_stays_up_bounded_and_recovers(fault_mesh: FaultMesh) -> None:
@@ -33,7 +34,7 @@ def test_overload_4x_saturation_stays_up_bounded_and_recovers(fault_mesh: FaultM
         "OCR_MESH_OCR_SLOT_WAIT": str(SLOT_WAIT),
         "OCR_MESH_MAX_ATTEMPTS": str(ATTEMPTS),
     }
-    gw = start(m.launcher, "ocr-gateway", env=env)
+    gw = start(m.launcher, GATEWAY, env=env)
     try:
         wait_ready(m.launcher, [gw], timeout=60)
         gateway = f"http://127.0.0.1:{gw.port}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from tests.faults.conftest import FaultMesh
 from tests.faults.support import (
     Load,
@@ -28,15 +29,15 @@ BACK_WITHIN = 10.0
 
 def _expected(m: FaultMesh) -> dict[str, set[int]]:
     return {
-        "ocr-service": m.ocr_ports(),
-        "user-service": {m.users.port},
-        "ocr-gateway": {m.gateway_proc.port},
+        OCR_SERVICE: m.ocr_ports(),
+        USER_SERVICE: {m.users.port},
+        GATEWAY: {m.gateway_proc.port},
     }
 
 
 def _gateway_agrees(m: FaultMesh) -> bool:
     """The gateway lists every OCR node and user service, and its last look at Nacos saw each."""
-    for service, ports in (("ocr-service", m.ocr_ports()), ("user-service", {m.users.port})):
+    for service, ports in ((OCR_SERVICE, m.ocr_ports()), (USER_SERVICE, {m.users.port})):
         seen = {i["port"]: i for i in gateway_instances(m.gateway, m.token, service)}
         if any(p not in seen or not seen[p].get("in_gateway") or not seen[p].get("in_nacos") for p in ports):
             return False
@@ -141,7 +142,7 @@ def test_registration_dropped_at_the_registry_comes_back_and_serves(fault_mesh: 
         assert killed, "found no gRPC connection of the node to drop"
         dropped_at = load.elapsed()
         took = wait_for(
-            lambda: victim.port in nacos_ports(m.launcher, "ocr-service") and _gateway_agrees(m),
+            lambda: victim.port in nacos_ports(m.launcher, OCR_SERVICE) and _gateway_agrees(m),
             BACK_WITHIN,
             "the dropped node listed again in Nacos and in the gateway's view",
         )

@@ -8,11 +8,12 @@ from collections import Counter
 import pytest
 
 from gateway.balancer import Pool
+from mesh.names import OCR_SERVICE
 from mesh.registry import ServiceInstance
 
 
 def _instances(*weights: float) -> list[ServiceInstance]:
-    return [ServiceInstance("ocr-service", "127.0.0.1", 9000 + i, weight=w) for i, w in enumerate(weights)]
+    return [ServiceInstance(OCR_SERVICE, "127.0.0.1", 9000 + i, weight=w) for i, w in enumerate(weights)]
 
 
 def _pick(pool: Pool, n: int) -> Counter[int]:

@@ -13,17 +13,16 @@ import pytest
 from loadtest.cli import loadtest_main
 from loadtest.compose import ComposeMesh, GatewayMesh, make_mesh
 from loadtest.mesh import ScaledMesh
+from mesh.names import OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.procs import LaunchError
 
 INSTANCES = {
-    "ocr-service": [
+    OCR_SERVICE: [
         {"host": "172.18.0.3", "port": 8101, "healthy": True, "enabled": True, "ejected": False},
         {"host": "172.18.0.5", "port": 8101, "healthy": True, "enabled": True, "ejected": False},
         {"host": "172.18.0.6", "port": 8101, "healthy": True, "enabled": True, "ejected": True},
     ],
-    "user-service": [
-        {"host": "172.18.0.4", "port": 8001, "healthy": True, "enabled": True, "ejected": False}
-    ],
+    USER_SERVICE: [{"host": "172.18.0.4", "port": 8001, "healthy": True, "enabled": True, "ejected": False}],
 }
 
 
@@ -59,7 +58,7 @@ def test_running_gateway_is_measured_as_it_is(gateway: str) -> None:
     mesh.start(2, 1)
     mesh.token = "t0k"
     assert mesh.scale(2, 1) == []  # the ejected node does not count
-    assert [i.host for i in mesh.running("ocr-service")] == ["172.18.0.3", "172.18.0.5"]
+    assert [i.host for i in mesh.running(OCR_SERVICE)] == ["172.18.0.3", "172.18.0.5"]
     assert mesh.pids() == {}
     with pytest.raises(LaunchError, match="ask for --ocr 2 --users 1"):
         mesh.scale(3, 1)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from loadtest.mesh import GATEWAY_ENV, free_nacos_port
+from mesh.names import OCR_SERVICE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -91,13 +92,13 @@ def test_figures_are_consistent(swept: tuple[Path, Path, dict[str, Any]]) -> Non
         assert math.fsum(c["share_by_instance"].values()) == pytest.approx(1.0)
         assert c["throughput"] == pytest.approx(c["successes"] / c["duration"])
         assert c["duration"] == pytest.approx(8.0, abs=0.5)
-        assert len(c["instances"]["ocr-service"]) == c["ocr"]
+        assert len(c["instances"][OCR_SERVICE]) == c["ocr"]
         res = c["resources"]
-        assert res["ocr-service"]["processes"] == c["ocr"] and res["gateway"]["processes"] == 1
-        assert res["nacos"]["processes"] == 1 and res["ocr-service"]["cpu_mean"] > 0
-        assert res["ocr-service"]["rss_max_mb"] > 100
+        assert res[OCR_SERVICE]["processes"] == c["ocr"] and res["gateway"]["processes"] == 1
+        assert res["nacos"]["processes"] == 1 and res[OCR_SERVICE]["cpu_mean"] > 0
+        assert res[OCR_SERVICE]["rss_max_mb"] > 100
         served = {int(k.rsplit(":", 1)[1]) for k in c["share_by_instance"]}
-        assert served <= set(c["instances"]["ocr-service"])
+        assert served <= set(c["instances"][OCR_SERVICE])
     both = next(c for c in data["cells"] if c["cell"] == "o2-u1-c4")
     assert len(both["share_by_instance"]) == 2  # four clients keep both instances busy
 

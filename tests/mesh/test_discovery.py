@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mesh.discovery import ServiceDirectory
+from mesh.names import OCR_SERVICE
 from mesh.registry import ServiceInstance
 
 
 def _inst(port: int, weight: float = 1.0) -> ServiceInstance:
-    return ServiceInstance("ocr-service", "127.0.0.1", port, weight=weight)
+    return ServiceInstance(OCR_SERVICE, "127.0.0.1", port, weight=weight)
 
 
 @dataclass
@@ -30,30 +31,30 @@ class FakeRegistry:
 async def test_a_lost_push_is_repaired_by_reconciliation() -> None:
     repairs: list[str] = []
     directory = ServiceDirectory(on_repair=repairs.append)
-    directory.replace("ocr-service", [_inst(1), _inst(2)])
+    directory.replace(OCR_SERVICE, [_inst(1), _inst(2)])
     registry = FakeRegistry([_inst(1), _inst(2), _inst(3)])  # 3 joined, its push never came
-    assert await directory.reconcile(registry, "ocr-service")  # type: ignore[arg-type]
-    assert [i.port for i in directory.instances("ocr-service")] == [1, 2, 3]
-    assert repairs == ["ocr-service"] and registry.resubscribed == ["ocr-service"]
-    view = directory.nacos_view("ocr-service")
+    assert await directory.reconcile(registry, OCR_SERVICE)  # type: ignore[arg-type]
+    assert [i.port for i in directory.instances(OCR_SERVICE)] == [1, 2, 3]
+    assert repairs == [OCR_SERVICE] and registry.resubscribed == [OCR_SERVICE]
+    view = directory.nacos_view(OCR_SERVICE)
     assert view is not None and view.addresses == {"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"}
 
 
 async def test_equal_lists_change_nothing_and_a_weight_change_counts() -> None:
     directory = ServiceDirectory()
-    directory.replace("ocr-service", [_inst(1), _inst(2)])
+    directory.replace(OCR_SERVICE, [_inst(1), _inst(2)])
     registry = FakeRegistry([_inst(2), _inst(1)])
-    assert not await directory.reconcile(registry, "ocr-service")  # type: ignore[arg-type]
+    assert not await directory.reconcile(registry, OCR_SERVICE)  # type: ignore[arg-type]
     registry.listed = [_inst(1), _inst(2, weight=0.0)]
-    assert await directory.reconcile(registry, "ocr-service")  # type: ignore[arg-type]
-    assert [i.weight for i in directory.instances("ocr-service")] == [1.0, 0.0]
+    assert await directory.reconcile(registry, OCR_SERVICE)  # type: ignore[arg-type]
+    assert [i.weight for i in directory.instances(OCR_SERVICE)] == [1.0, 0.0]
 
 
 async def test_an_empty_answer_never_empties_the_list_but_is_recorded() -> None:
     """Like the SDK: a restarting Nacos lists nothing for a moment; traffic goes on meanwhile."""
     directory = ServiceDirectory()
-    directory.replace("ocr-service", [_inst(1)])
-    assert not await directory.reconcile(FakeRegistry([]), "ocr-service", stream_up=False)  # type: ignore[arg-type]
-    assert [i.port for i in directory.instances("ocr-service")] == [1]
-    view = directory.nacos_view("ocr-service")
+    directory.replace(OCR_SERVICE, [_inst(1)])
+    assert not await directory.reconcile(FakeRegistry([]), OCR_SERVICE, stream_up=False)  # type: ignore[arg-type]
+    assert [i.port for i in directory.instances(OCR_SERVICE)] == [1]
+    view = directory.nacos_view(OCR_SERVICE)
     assert view is not None and view.addresses == frozenset()

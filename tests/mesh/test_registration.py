@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 import pytest
 from v2.nacos import RegisterInstanceParam
 
+from mesh.names import OCR_SERVICE
 from mesh.registration import RegistrationCollector, RegistrationStatus, keep_registered
 
 
 def _param(port: int) -> RegisterInstanceParam:
-    return RegisterInstanceParam(service_name="ocr-service", group_name="g", ip="127.0.0.1", port=port)
+    return RegisterInstanceParam(service_name=OCR_SERVICE, group_name="g", ip="127.0.0.1", port=port)
 
 
 @dataclass
