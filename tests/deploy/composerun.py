@@ -40,7 +40,7 @@ class ComposeProject:
 
     @classmethod
     def create(cls, folder: Path) -> ComposeProject:
-        gw_port = free_base_port(38080)
+        gw_port = free_base_port(22080)
         nacos_port = free_base_port(gw_port + 1)
         password = secrets.token_urlsafe(24)
         env = {

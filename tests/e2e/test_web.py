@@ -228,14 +228,15 @@ def test_oversized_file_shows_its_message(page: Page, account: tuple[str, str], 
 def test_status_view_lists_the_ocr_instances(page: Page, mesh: RunningMesh, account: tuple[str, str]) -> None:
     open_app(page)
     log_in(page, *account)
-    rows = page.locator('#status-view tr[data-testid="instance-row"][data-service=OCR_SERVICE]')
+    rows = page.locator(f'#status-view tr[data-testid="instance-row"][data-service="{OCR_SERVICE}"]')
     expect(rows).to_have_count(2)
-    expect(page.locator('#status-view tr[data-service=OCR_SERVICE][data-healthy="true"]')).to_have_count(2)
+    healthy = page.locator(f'#status-view tr[data-service="{OCR_SERVICE}"][data-healthy="true"]')
+    expect(healthy).to_have_count(2)
     shown = {rows.nth(i).get_attribute("data-addr") for i in range(rows.count())}
     assert shown == ocr_addresses(mesh)
     for addr in shown:
         expect(page.locator(f'#status-view tr[data-addr="{addr}"]')).to_contain_text("健康")
-    user_rows = page.locator('#status-view tr[data-testid="instance-row"][data-service=USER_SERVICE]')
+    user_rows = page.locator(f'#status-view tr[data-testid="instance-row"][data-service="{USER_SERVICE}"]')
     expect(user_rows).to_have_count(1)
     # The gateway and Nacos agree on a healthy mesh (or the API has no comparison yet).
     expect(page.locator('#status-view [data-testid="mesh-divergence"]')).to_have_count(0)
@@ -346,7 +347,7 @@ def test_mesh_view_warns_when_the_gateway_and_nacos_differ(
     open_app(page)
     log_in(page, *account)
     first, second = sorted(ocr_addresses(mesh), key=lambda a: int(a.rsplit(":", 1)[1]))
-    group = page.locator("#status-view tbody[data-service=OCR_SERVICE]")
+    group = page.locator(f'#status-view tbody[data-service="{OCR_SERVICE}"]')
     warning = group.locator('[data-testid="mesh-divergence"]')
     expect(warning).to_contain_text("网关的视图与 Nacos 不一致")
     expect(warning).to_contain_text("1 个实例在 Nacos 中，但不在网关的视图里")
@@ -361,7 +362,7 @@ def test_mesh_view_warns_when_the_gateway_and_nacos_differ(
     expect(missing).to_have_attribute("data-healthy", "false")  # the gateway sends it nothing
     expect(missing).to_contain_text("网关未发现")
     assert group.locator(f'tr[data-addr="{second}"]').get_attribute("data-diverged") is None
-    users = page.locator("#status-view tbody[data-service=USER_SERVICE]")
+    users = page.locator(f'#status-view tbody[data-service="{USER_SERVICE}"]')
     expect(users.locator('[data-testid="mesh-nacos-unknown"]')).to_contain_text("未能连接 Nacos")
     expect(users.locator('[data-testid="mesh-divergence"]')).to_have_count(0)
     show_mesh_view(page)

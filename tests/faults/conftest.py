@@ -59,7 +59,7 @@ class FaultMesh:
 @pytest.fixture(scope="session")
 def fault_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultMesh]:
     data_dir: Path = tmp_path_factory.mktemp("fault-mesh")
-    launcher = Launcher(data_dir, nacos_port=free_base_port(38848, (-1000, 0, 1000, 1001, 2000)))
+    launcher = Launcher(data_dir, nacos_port=free_base_port(24848, (-1000, 0, 1000, 1001, 2000)))
     launcher.nacos.start(timeout=240)
     try:
         users = start(launcher, USER_SERVICE)

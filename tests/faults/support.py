@@ -113,7 +113,7 @@ def metric_sum(gateway: str, name: str, **labels: str) -> float:
     return total
 
 
-_next = [39100]
+_next = [21100]
 
 
 def port() -> int:

@@ -52,7 +52,7 @@ def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
 def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Any]]:
     root = tmp_path_factory.mktemp("loadtest")
     results, report = root / "results", root / "report"
-    port = str(free_nacos_port(46848))
+    port = str(free_nacos_port(12848))
     run = _cli(
         "loadtest",
         *SWEEP,
