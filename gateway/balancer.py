@@ -141,13 +141,18 @@ class Pool:
         endpoint.consecutive_failures = 0
         endpoint.ejected_until = 0.0
 
-    def failed(self, endpoint: Endpoint) -> bool:
-        """Count a failure; eject after enough in a row, for a back-off period. True if ejected now."""
+    def failed(self, endpoint: Endpoint, *, at_once: bool = False) -> bool:
+        """Count a failure; eject after enough in a row (or at once), for a back-off period.
+
+        True if this failure ejected it (not when it only extends an ejection under way).
+        """
         endpoint.failures += 1
         endpoint.consecutive_failures += 1
-        if endpoint.consecutive_failures >= self._eject_after:
-            endpoint.ejected_until = self._clock() + self._eject_seconds
-            return True
+        if at_once or endpoint.consecutive_failures >= self._eject_after:
+            now = self._clock()
+            newly = endpoint.ejected_until <= now
+            endpoint.ejected_until = now + self._eject_seconds
+            return newly
         return False
 
     def snapshot(self) -> list[dict[str, Any]]:

@@ -33,8 +33,12 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+# No connection could be made: nothing listens there (refused), the address is gone (a killed
+# container, a cut link: the connect times out) or unreachable. Unlike a connection broken in
+# the middle, which a benign keep-alive race can also cause, this ejects the instance at once.
+_UNREACHABLE = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 # Failures where the request did not complete upstream, the connection broke, or the answer
-# was malformed (aiohttp.ClientError covers connect, disconnect, payload and protocol errors).
+# was malformed (aiohttp.ClientError covers disconnect, payload and protocol errors).
 _RETRYABLE = (aiohttp.ClientError,)
 
 
@@ -56,6 +60,7 @@ class Route:
     attempt_timeout: float
     max_attempts: int = 3
     slot_wait: float = 10.0
+    connect_timeout: float = 0.5
 
 
 def forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -88,7 +93,10 @@ class Forwarder:
             tried.add(endpoint.address)
             try:
                 timeout = min(route.attempt_timeout, deadline - time.monotonic())
-                result = await self._attempt(pool, endpoint, method, path, headers, body, timeout)
+                limits = aiohttp.ClientTimeout(
+                    total=timeout, sock_connect=min(route.connect_timeout, timeout)
+                )
+                result = await self._attempt(pool, endpoint, method, path, headers, body, limits)
             finally:
                 await pool.release(endpoint)
             if isinstance(result, Upstream):
@@ -110,9 +118,10 @@ class Forwarder:
 
     def _failed(self, pool: Pool, endpoint: Endpoint, outcome: str) -> None:
         self._metrics.upstream.labels(pool.service, endpoint.address, outcome).inc()
-        if pool.failed(endpoint):
+        if pool.failed(endpoint, at_once=outcome == "unreachable"):
             self._metrics.ejections.labels(pool.service, endpoint.address).inc()
-            log.warning("ejected %s at %s after repeated failures", pool.service, endpoint.address)
+            why = "it could not be reached" if outcome == "unreachable" else "repeated failures"
+            log.warning("ejected %s at %s: %s", pool.service, endpoint.address, why)
 
     async def _attempt(
         self,
@@ -122,7 +131,7 @@ class Forwarder:
         path: str,
         headers: list[tuple[str, str]],
         body: bytes,
-        timeout: float,
+        timeout: aiohttp.ClientTimeout,
     ) -> Upstream | str:
         """One try: an Upstream, or a reason string when another instance should be tried."""
         url = f"http://{endpoint.address}{path}"
@@ -133,9 +142,15 @@ class Forwarder:
                 url,
                 headers=headers,
                 data=body or None,
-                timeout=aiohttp.ClientTimeout(total=timeout, connect=min(2.0, timeout)),
+                timeout=timeout,
             ) as response:
                 content = await response.read()
+        except _UNREACHABLE as exc:
+            self._failed(pool, endpoint, "unreachable")
+            log.warning(
+                "%s at %s unreachable: %s; trying another", pool.service, endpoint.address, type(exc).__name__
+            )
+            return f"{type(exc).__name__} from {endpoint.address}"
         except TimeoutError:
             self._failed(pool, endpoint, "timeout")
             log.warning("%s at %s timed out; trying another", pool.service, endpoint.address)

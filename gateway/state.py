@@ -31,8 +31,12 @@ class Gateway:
         self.ocr = self._pool(s.ocr_service, s.ocr_strategy, s.ocr_max_in_flight)
         self.users = self._pool(s.user_service, s.user_strategy, s.user_max_in_flight)
         self.pools = {s.ocr_service: self.ocr, s.user_service: self.users}
-        self.ocr_route = Route(s.ocr_timeout, s.ocr_attempt_timeout, s.max_attempts, s.ocr_slot_wait)
-        self.auth_route = Route(s.auth_timeout, s.auth_attempt_timeout, s.max_attempts, s.user_slot_wait)
+        self.ocr_route = Route(
+            s.ocr_timeout, s.ocr_attempt_timeout, s.max_attempts, s.ocr_slot_wait, s.connect_timeout
+        )
+        self.auth_route = Route(
+            s.auth_timeout, s.auth_attempt_timeout, s.max_attempts, s.user_slot_wait, s.connect_timeout
+        )
         self.directory.on_change(self._on_change)
         self.forwarder = Forwarder(client, metrics)
         self.user_limits = TokenBuckets(s.rate_per_user, s.burst_per_user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -138,6 +139,7 @@ def test_docker_kill_of_one_ocr_node_under_load(project: ComposeProject) -> None
     # rate limit (20/s) even when the machine is idle and an OCR answer takes 0.15 s
     with Load(project.gateway, token, small_image(), concurrency=8, think=0.5, max_seconds=120) as load:
         time.sleep(5)
+        killed_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         run(["docker", "kill", victim["id"]])
 
         def gone() -> bool:
@@ -147,6 +149,9 @@ def test_docker_kill_of_one_ocr_node_under_load(project: ComposeProject) -> None
         left = wait_until(gone, 30, "the killed node leaving the rotation", every=0.05)
         time.sleep(8)
     print(f"[compose] docker kill under load: {load.summary()}; left the rotation after {left:.2f} s")
+    logs = project.compose("logs", "--timestamps", "--no-log-prefix", "gateway").stdout.splitlines()
+    about = [line for line in logs if victim["ip"] in line][-8:]
+    print(f"[compose] killed at {killed_at}; the gateway on it:", *about, sep="\n  ")
     assert load.outcomes and not load.failures(), load.summary()
     assert left <= 1.0, f"the killed node stayed in rotation {left:.2f} s"
 

@@ -136,7 +136,7 @@ def test_gateway_balances_across_hosts_and_survives_a_cut_link(hosts: Hosts, tmp
     """Two namespaces with their own addresses each run an upstream registered in Nacos (bound to
     the host side of the bridge) with its namespace address; the gateway on the host balances across
     both; one namespace's link is cut under load at concurrency 8: no client request fails (the
-    gateway's 3 s attempt timeout and 0.5 s connect timeout move the traffic) and all of it moves."""
+    gateway's 3 s attempt timeout and 0.25 s connect timeout move the traffic) and all of it moves."""
     kind = default_kind()
     if kind == "rnacos":
         _needs_rnacos()

@@ -95,6 +95,18 @@ def test_ejection_backs_off_then_probes_back_in() -> None:
     assert 9000 in set(_pick(pool, 10))
 
 
+def test_one_ejection_is_reported_once_and_an_unreachable_instance_goes_at_once() -> None:
+    """Failures of requests already under way extend the ejection without counting a new one."""
+    now = [0.0]
+    pool = Pool("s", "round_robin", eject_after=2, eject_seconds=10, clock=lambda: now[0])
+    pool.update(_instances(1, 1))
+    bad = pool.endpoints()[0]
+    assert [pool.failed(bad), pool.failed(bad), pool.failed(bad)] == [False, True, False]
+    now[0] = 10.5  # backed off: it may be tried again, and one refused connect ejects it anew
+    assert pool.failed(bad, at_once=True) and set(_pick(pool, 10)) == {9001}
+    assert bad.ejected_until == 20.5
+
+
 def test_exclude_moves_a_retry_to_a_different_instance() -> None:
     pool = Pool("s", "least_in_flight")
     pool.update(_instances(1, 1))

@@ -85,7 +85,7 @@ async def test_a_failed_attempt_is_retried_on_another_instance(
     pool = rig.pool([bad, ok])
     up = await rig.send(pool)
     assert up.status == 200 and up.served_by == ok.address
-    assert rig.outcome(bad, "timeout" if failure == "slow" else "error") == 1
+    assert rig.outcome(bad, {"refused": "unreachable", "drop": "error", "slow": "timeout"}[failure]) == 1
     assert rig.count("gateway_retries_total") == 1
     failed, served = pool.endpoints()
     assert (failed.failures, failed.in_flight, served.served) == (1, 0, 1)
@@ -162,7 +162,7 @@ async def test_no_usable_instance_is_503_no_instance(instances: list[ServiceInst
 async def test_repeated_failures_eject_the_instance_until_it_serves_again(
     upstreams: Upstreams, rig: Rig
 ) -> None:
-    bad, ok = await upstreams.start("refused"), await upstreams.start("ok")
+    bad, ok = await upstreams.start("drop"), await upstreams.start("ok")
     pool = rig.pool([bad, ok], eject_after=2)
     for _ in range(2):
         assert (await rig.send(pool)).served_by == ok.address
@@ -170,6 +170,18 @@ async def test_repeated_failures_eject_the_instance_until_it_serves_again(
     assert [s["ejected"] for s in pool.snapshot()] == [True, False]
     assert (await rig.send(pool)).served_by == ok.address
     assert rig.count("gateway_retries_total") == 2  # the third request went straight to `ok`
+
+
+async def test_an_instance_nothing_listens_on_is_ejected_at_its_first_refusal(
+    upstreams: Upstreams, rig: Rig
+) -> None:
+    """A refused or timed-out connect is no keep-alive race: the address has nothing behind it."""
+    bad, ok = await upstreams.start("refused"), await upstreams.start("ok")
+    pool = rig.pool([bad, ok], eject_after=3)
+    assert (await rig.send(pool)).served_by == ok.address
+    assert rig.outcome(bad, "unreachable") == 1
+    assert rig.count("gateway_ejections_total", instance=bad.address) == 1
+    assert [s["ejected"] for s in pool.snapshot()] == [True, False]
 
 
 async def test_a_full_instance_makes_the_next_request_wait_for_its_slot(
