@@ -88,7 +88,8 @@ def _secured(r: httpx.Response, hsts: bool) -> None:
 
 def test_headers_on_the_plain_gateway_and_hsts_only_from_a_trusted_proxy(mesh: RunningMesh) -> None:
     with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as c:
-        for r in (c.get("/"), c.get("/js/main.js"), c.get("/style.css"), c.get("/health"), c.get("/metrics")):
+        for path in ("/", "/js/main.js", "/css/base.css", "/health", "/metrics"):
+            r = c.get(path)
             assert r.status_code == 200, r.request.url
             _secured(r, hsts=False)
         for r in (c.get("/api/instances"), c.get("/nothing-here.css"), c.post("/api/auth/login", json={})):
@@ -109,7 +110,7 @@ def test_https_end_to_end_with_the_page(tls_gateway: TlsGateway, tmp_path: Path)
         page = c.get("/")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         _secured(page, hsts=True)
-        for asset in ("/js/main.js", "/js/api.js", "/style.css"):
+        for asset in ("/js/main.js", "/js/api.js", "/css/base.css"):
             r = c.get(asset)
             assert r.status_code == 200, asset
             _secured(r, hsts=True)

@@ -36,7 +36,7 @@ def gateway(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_page_and_static_files(gateway: TestClient) -> None:
-    for path, kind in [("/", "text/html"), ("/js/main.js", "javascript"), ("/style.css", "text/css")]:
+    for path, kind in [("/", "text/html"), ("/js/main.js", "javascript"), ("/css/base.css", "text/css")]:
         r = gateway.get(path)
         assert r.status_code == 200 and kind in r.headers["content-type"], path
         assert_secured(r)
