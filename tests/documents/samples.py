@@ -1,0 +1,95 @@
+"""Documents made on the spot for the tests and the benchmark: text PDFs and TIFFs, and hostile ones
+(password, thousands of pages, giant pages, JavaScript, a broken xref, thousands of TIFF frames)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from PIL import Image
+
+from mesh_tools.textimage import render_lines
+
+RENDER_DPI = 150  # the gateway's default: pages come back at the pixel size they were drawn
+
+
+def text_pages(pages: Sequence[Sequence[str]], size: int = 32) -> list[Image.Image]:
+    """One image per page; an empty list of lines is a blank page."""
+    images = []
+    for lines in pages:
+        if lines:
+            images.append(Image.open(io.BytesIO(render_lines(list(lines), size=size))).convert("RGB"))
+        else:
+            images.append(Image.new("RGB", (900, 600), "white"))
+    return images
+
+
+def image_pdf(images: Sequence[Image.Image]) -> bytes:
+    """A PDF with one image per page, sized so the gateway's DPI gives back the same pixels."""
+    buffer = io.BytesIO()
+    first, *rest = images
+    first.save(buffer, "PDF", save_all=True, append_images=rest, resolution=RENDER_DPI)
+    return buffer.getvalue()
+
+
+def image_tiff(images: Sequence[Image.Image]) -> bytes:
+    buffer = io.BytesIO()
+    first, *rest = images
+    first.save(buffer, "TIFF", save_all=True, append_images=rest)
+    return buffer.getvalue()
+
+
+def assemble(objects: Sequence[bytes], trailer: bytes = b"") -> bytes:
+    """A PDF from object bodies (object 1 is the catalog), with a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref)
+    return bytes(out)
+
+
+def blank_pdf(pages: int = 1, box: tuple[float, float] = (612, 792), catalog: bytes = b"") -> bytes:
+    """`pages` empty pages of `box` points; `catalog` adds entries to the catalog (actions, ...)."""
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages)]
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] >>" % box
+    return assemble([*objects, *([page] * pages)])
+
+
+def encrypted_pdf() -> bytes:
+    """Standard security handler, revision 2, with a user password that is not empty."""
+    encrypt = b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -44 >>" % (b"ab" * 32, b"cd" * 32)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        encrypt,
+    ]
+    return assemble(objects, b"/Encrypt 4 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]")
+
+
+def javascript_pdf() -> bytes:
+    """A page that asks to run JavaScript when opened (the renderer never runs it)."""
+    action = b"/OpenAction << /S /JavaScript /JS (app.alert('hi'); while (true) {}) >>"
+    return blank_pdf(1, catalog=action + b" /Names << /JavaScript << /Names [] >> >>")
+
+
+def broken_xref_pdf(pdf: bytes) -> bytes:
+    """Every xref offset wrong and startxref pointing nowhere: a reader must rebuild or refuse."""
+    head, _, _ = pdf.rpartition(b"startxref")
+    table = head.index(b"xref\n")
+    garbled = head[:table] + head[table:].replace(b" 00000 n", b" 00000 n").replace(b"\n00", b"\n99")
+    return garbled + b"startxref\n999999999\n%%EOF\n"
+
+
+def many_frames_tiff(frames: int) -> bytes:
+    dot = Image.new("L", (1, 1), 255)
+    buffer = io.BytesIO()
+    dot.save(buffer, "TIFF", save_all=True, append_images=[dot] * (frames - 1))
+    return buffer.getvalue()
