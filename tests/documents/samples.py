@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Sequence
 
 from PIL import Image
@@ -50,14 +51,21 @@ def assemble(objects: Sequence[bytes], trailer: bytes = b"") -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     for offset in offsets:
         out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        trailer,
+        xref,
+    )
     return bytes(out)
 
 
 def blank_pdf(pages: int = 1, box: tuple[float, float] = (612, 792), catalog: bytes = b"") -> bytes:
     """`pages` empty pages of `box` points; `catalog` adds entries to the catalog (actions, ...)."""
     kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages)]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R %s >>" % catalog,
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+    ]
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] >>" % box
     return assemble([*objects, *([page] * pages)])
 
@@ -71,7 +79,9 @@ def encrypted_pdf() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
         encrypt,
     ]
-    return assemble(objects, b"/Encrypt 4 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]")
+    return assemble(
+        objects, b"/Encrypt 4 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]"
+    )
 
 
 def javascript_pdf() -> bytes:
@@ -89,7 +99,25 @@ def broken_xref_pdf(pdf: bytes) -> bytes:
 
 
 def many_frames_tiff(frames: int) -> bytes:
-    dot = Image.new("L", (1, 1), 255)
-    buffer = io.BytesIO()
-    dot.save(buffer, "TIFF", save_all=True, append_images=[dot] * (frames - 1))
-    return buffer.getvalue()
+    """`frames` 1x1 gray frames sharing one pixel, written directly (Pillow takes seconds for this)."""
+    tags = [
+        (256, 3, 1),
+        (257, 3, 1),
+        (258, 3, 8),
+        (259, 3, 1),
+        (262, 3, 1),
+        (273, 4, 8),
+        (278, 3, 1),
+        (279, 4, 1),
+    ]
+    ifd_size = 2 + 12 * len(tags) + 4
+    out = bytearray(b"II*\x00" + struct.pack("<I", 9) + b"\xff")  # header, then the shared pixel at 8
+    for i in range(frames):
+        at = 9 + i * ifd_size
+        out += struct.pack("<H", len(tags))
+        for tag, kind, value in tags:
+            out += struct.pack("<HHI", tag, kind, 1) + (
+                struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+            )
+        out += struct.pack("<I", at + ifd_size if i + 1 < frames else 0)
+    return bytes(out)
