@@ -121,3 +121,32 @@ def many_frames_tiff(frames: int) -> bytes:
             )
         out += struct.pack("<I", at + ifd_size if i + 1 < frames else 0)
     return bytes(out)
+
+
+# The real-mesh document: (lines, a word its text must hold once spaces are dropped). Page 5 is
+# turned a quarter, page 6 is blank.
+TWELVE = [
+    (["Quarterly report 2026", "Prepared for the board"], "quarterlyreport"),
+    (["第二页 你好世界", "今天天气很好"], "你好世界"),
+    (["Shipping address", "Berlin Hauptstrasse 12"], "shipping"),
+    (["订单编号 一二三", "请在三天内付款"], "订单"),
+    (["Rotated page five", "read after turning"], "rotated"),
+    ([], ""),
+    (["Mixed 中文 and English", "第七页 page seven"], "中文"),
+    (["Receipt number 8", "Thank you for shopping"], "receipt"),
+    (["发票 金额 九十元", "第九页"], "发票"),
+    (["Delivery window Monday", "between 9 and 17"], "delivery"),
+    (["北京 上海 广州", "第十一页"], "上海"),
+    (["The end of the document", "page twelve of twelve"], "document"),
+]
+TURNED = 4  # 0-based index of the page drawn a quarter turn
+
+
+def twelve_page_images() -> list[Image.Image]:
+    images = text_pages([lines for lines, _ in TWELVE], size=40)
+    images[TURNED] = images[TURNED].rotate(90, expand=True)
+    return images
+
+
+def compact(text: str) -> str:
+    return "".join(text.split()).lower()
