@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gateway.documents.settings import DocumentSettings
+from gateway.jobs.settings import JobSettings
 from mesh.names import OCR_SERVICE, USER_SERVICE
 from mesh.settings import MeshSettings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
-class GatewaySettings(MeshSettings):
+class GatewaySettings(MeshSettings, DocumentSettings, JobSettings):
     port: int = 8080
     web_dir: Path = WEB_DIR
     ocr_service: str = OCR_SERVICE

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway.config import GatewaySettings
+from gateway.jobs.views import router as jobs_router
+from gateway.jobs.worker import JobWorker
 from gateway.metrics import GatewayMetrics
 from gateway.routes import router
 from gateway.state import Gateway
@@ -40,16 +42,24 @@ def create_app(
             if registry is not None:
                 for service in gateway.pools:
                     await gateway.directory.watch(registry, service)
+            jobs = gateway.jobs
+            worker = JobWorker(jobs.store, gateway.reader, settings, jobs.metrics, jobs.submitted)
+            worker.start()
             ready.set("ready")
-            yield
-            ready.set("stopping")
-            await gateway.directory.close()
+            try:
+                yield
+            finally:
+                ready.set("stopping")
+                await worker.stop()
+                await gateway.directory.close()
+                gateway.close()
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)
     install_error_handlers(app)
     metrics = install_observability(app, GATEWAY, ready)
     install_security_headers(app)
     app.include_router(router)
+    app.include_router(jobs_router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
     return app

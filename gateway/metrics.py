@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from gateway.documents.metrics import DocumentMetrics
+
 
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.documents = DocumentMetrics(registry)
         self.upstream = Counter(
             "gateway_upstream_requests_total",
             "Upstream attempts by service, instance and outcome",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
+from gateway.documents.sync import count_pages, ocr_answer, pages_answer, parallel_pages, wants_cache
 from gateway.proxy import Upstream, forwardable
 from gateway.state import Gateway
 from mesh.observability import REQUEST_ID_HEADER, request_id_of
@@ -89,10 +91,21 @@ async def me(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
 
 @router.post("/ocr")
 async def ocr(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
-    body = await read_body(request, gateway.settings.max_upload_bytes, gateway.settings.upload_seconds)
+    """One image (answered as the node answers it), or a document / several images (`pages`)."""
+    started = time.perf_counter()
+    s = gateway.settings
+    body = await read_body(request, s.max_upload_bytes, s.upload_seconds)
     query = request.scope.get("query_string", b"").decode("latin-1")
-    up = await gateway.call_ocr(_headers(request, "content-type", "authorization"), body, query)
-    return _answer(up, served_by=True)
+    headers = _headers(request, "content-type", "authorization")
+    cache = wants_cache(request.headers.get("cache-control", ""))
+    parallel = parallel_pages(gateway.usable_ocr())
+    got = await ocr_answer(
+        gateway.reader, headers, body, query, max_pages=s.sync_max_pages, parallel=parallel, use_cache=cache
+    )
+    if isinstance(got, Upstream):
+        return _answer(got, served_by=True)
+    count_pages(gateway.metrics.documents, "sync", got)
+    return JSONResponse(pages_answer(request_id_of(request), got, started))
 
 
 @router.get("/instances")

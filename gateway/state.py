@@ -9,6 +9,11 @@ import aiohttp
 
 from gateway.balancer import Pool
 from gateway.config import GatewaySettings
+from gateway.documents.cache import ResultCache
+from gateway.documents.reader import PageReader
+from gateway.documents.renderer import Renderer
+from gateway.jobs.service import JobService
+from gateway.jobs.store import JobStore
 from gateway.limits import TokenBuckets
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Forwarder, Route, Upstream
@@ -42,6 +47,12 @@ class Gateway:
         self.user_limits = TokenBuckets(s.rate_per_user, s.burst_per_user)
         self.client_limits = TokenBuckets(s.rate_per_client, s.burst_per_client)
         self.verifier = TokenVerifier(self._fetch_jwks, issuer=s.token_issuer, audience=s.token_audience)
+        self.metrics = metrics
+        self.renderer = Renderer(s.render_limits(), s.render_workers, s.render_memory_mb, s.render_timeout)
+        cache = ResultCache(int(s.result_cache_mb * 1024 * 1024), metrics.documents.cache)
+        self.reader = PageReader(self.call_ocr, self.renderer, cache, self.ocr_engines)
+        store = JobStore(s.jobs_database_url or f"sqlite:///{s.data_dir.resolve() / 'jobs.sqlite3'}")
+        self.jobs = JobService(store, s, self.reader, metrics.documents, s.max_pages)
 
     def _pool(self, service: str, strategy: str, max_in_flight: int) -> Pool:
         s = self.settings
@@ -75,6 +86,19 @@ class Gateway:
         """POST the upload to an OCR node, with the client's query options (words=true, …)."""
         path = f"/ocr?{query}" if query else "/ocr"
         return await self.forwarder.send(self.ocr, self.ocr_route, "POST", path, headers, body)
+
+    def ocr_engines(self) -> str:
+        """The engines and versions the OCR pool runs, as the result cache's key names them."""
+        kinds = {f"{e.instance.metadata.get('engine', '?')}/{e.instance.metadata.get('version', '?')}"
+                 for e in self.ocr.endpoints()}
+        return ",".join(sorted(kinds))
+
+    def usable_ocr(self) -> int:
+        return sum(1 for e in self.ocr.endpoints() if e.instance.usable)
+
+    def close(self) -> None:
+        self.renderer.close()
+        self.jobs.store.close()
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Each pool's instances, marked with whether Nacos lists them, plus those only Nacos lists."""

@@ -46,8 +46,8 @@ class Timings(BaseModel):
 class OcrResponse(BaseModel):
     request_id: str
     text: str
-    lines: list[LineOut]
-    qr_codes: list[QrCodeOut]
+    lines: list[LineOut] | None = None  # left out when the request asks `detail=text`
+    qr_codes: list[QrCodeOut] | None = None
     image: ImageSize
     timings_ms: Timings
     engine: str
@@ -55,8 +55,25 @@ class OcrResponse(BaseModel):
 
     @classmethod
     def build(
-        cls, result: OcrResult, *, request_id: str, engine: str, instance: str, words: bool = False
+        cls,
+        result: OcrResult,
+        *,
+        request_id: str,
+        engine: str,
+        instance: str,
+        words: bool = False,
+        text_only: bool = False,
     ) -> OcrResponse:
+        """The answer; `text_only` keeps the text and drops lines, boxes and QR codes."""
+        if text_only:
+            return cls(
+                request_id=request_id,
+                text=result.text,
+                image=ImageSize(width=result.width, height=result.height),
+                timings_ms=Timings(**result.timings_ms),
+                engine=engine,
+                instance=instance,
+            )
         return cls(
             request_id=request_id,
             text=result.text,

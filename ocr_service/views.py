@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
@@ -39,7 +39,7 @@ async def check_token(node: NodeDep, authorization: Annotated[str | None, Header
 @router.post(
     "/ocr",
     response_model=OcrResponse,
-    response_model_exclude_none=True,  # `words` only when asked for
+    response_model_exclude_none=True,  # `words` only when asked for, no `lines` for detail=text
     openapi_extra=_UPLOAD_SCHEMA,
     dependencies=[Depends(check_token)],
 )
@@ -47,6 +47,9 @@ async def ocr(
     request: Request,
     node: NodeDep,
     words: Annotated[bool, Query(description="add each line's words with their boxes")] = False,
+    detail: Annotated[
+        Literal["full", "text"], Query(description="`text`: the text only, no lines, boxes or QR codes")
+    ] = "full",
 ) -> OcrResponse:
     """Recognise the text (and QR codes) in the uploaded image, field `image`."""
     service = node.service
@@ -61,4 +64,5 @@ async def ocr(
         engine=service.engine.name,
         instance=node.instance(request),
         words=words,
+        text_only=detail == "text",
     )

@@ -6,32 +6,16 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, text
+
+from mesh.sql import make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+__all__ = ["make_engine", "schema_revision", "upgrade"]
 _PG_MIGRATION_LOCK = 0x6F63_726D_6573_68  # "ocrmesh": one advisory lock id for every instance
-
-
-def make_engine(url: str) -> Engine:
-    """Build the engine once; SQLite gets WAL and a busy timeout so instances can share it."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn: Any, _: Any) -> None:
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    return engine
 
 
 def upgrade(engine: Engine) -> None:

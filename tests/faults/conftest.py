@@ -25,6 +25,11 @@ from tests.support import free_base_port
 
 OPEN_LIMITS = {"OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
 UPLOAD_SECONDS = 15  # the fault mesh gateway's body deadline (default 60 s), for the stalled-upload test
+# A killed gateway's job pages go back to the queue once their lease lapses (default 30 s).
+GATEWAY_ENV = OPEN_LIMITS | {
+    "OCR_MESH_UPLOAD_SECONDS": str(UPLOAD_SECONDS),
+    "OCR_MESH_JOB_LEASE_SECONDS": "4",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,7 +69,7 @@ def fault_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultMesh]:
     try:
         users = start(launcher, USER_SERVICE)
         ocr = [start(launcher, OCR_SERVICE) for _ in range(3)]
-        gw = start(launcher, GATEWAY, env=OPEN_LIMITS | {"OCR_MESH_UPLOAD_SECONDS": str(UPLOAD_SECONDS)})
+        gw = start(launcher, GATEWAY, env=GATEWAY_ENV)
         wait_ready(launcher, [users, *ocr, gw], timeout=240)
         gateway = f"http://127.0.0.1:{gw.port}"
         mesh = FaultMesh(launcher, data_dir, gateway, gw, users, ocr)

@@ -1,0 +1,17 @@
+"""Settings of jobs (mixed into GatewaySettings, so `OCR_MESH_*` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class JobSettings(BaseModel):
+    # The store every gateway shares: default a SQLite file in the data folder (WAL); for several
+    # hosts a PostgreSQL URL, e.g. postgresql+psycopg://user:pass@db/ocr (docs/jobs.md).
+    jobs_database_url: str | None = None
+    job_ttl_seconds: float = 24 * 3600  # a job and its results are removed this long after it ends
+    job_workers: int = 4  # pages this gateway reads at once for jobs
+    job_lease_seconds: float = 30.0  # a claimed page returns to the queue if not renewed in time
+    job_poll_seconds: float = 0.5  # how often an idle worker looks for work queued elsewhere
+    job_max_attempts: int = 3  # claims of one page before it is given up as failed
+    job_list_limit: int = 50  # jobs GET /api/jobs lists
