@@ -89,8 +89,10 @@ class Gateway:
 
     def ocr_engines(self) -> str:
         """The engines and versions the OCR pool runs, as the result cache's key names them."""
-        kinds = {f"{e.instance.metadata.get('engine', '?')}/{e.instance.metadata.get('version', '?')}"
-                 for e in self.ocr.endpoints()}
+        kinds = {
+            f"{e.instance.metadata.get('engine', '?')}/{e.instance.metadata.get('version', '?')}"
+            for e in self.ocr.endpoints()
+        }
         return ",".join(sorted(kinds))
 
     def usable_ocr(self) -> int:
