@@ -80,6 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     # Overhead is measured, not capacity: the per-user rate limit (20/s) would refuse the paired loop.
     os.environ["OCR_MESH_RATE_PER_USER"] = "0"
+    os.environ["OCR_MESH_RESULT_CACHE_MB"] = "0"  # measure the path to a node, not the result cache
     data = Path(tempfile.mkdtemp(prefix="ocr-mesh-bench-"))
     launcher = Launcher(data, nacos_port=48848)
     print(f"starting Nacos ({launcher.nacos.kind}) …", flush=True)

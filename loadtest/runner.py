@@ -113,7 +113,9 @@ class Session:
 
     async def ocr(self, n: int) -> None:
         name, body, mime = self.files[n % len(self.files)]
-        headers = {"Authorization": f"Bearer {self.tokens[n % len(self.tokens)]}"}
+        # no-store: a deployed gateway's result cache would answer the repeated image itself.
+        token = self.tokens[n % len(self.tokens)]
+        headers = {"Authorization": f"Bearer {token}", "Cache-Control": "no-store"}
         await self._send(
             "ocr", lambda: self.client.post("/api/ocr", files={"image": (name, body, mime)}, headers=headers)
         )

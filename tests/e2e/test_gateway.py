@@ -40,7 +40,8 @@ class Mesh:
     def client(self, gateway: str) -> httpx.Client:
         return httpx.Client(
             base_url=self.gateways[gateway],
-            headers={"Authorization": f"Bearer {self.token}"},
+            # no-store: the balancing is measured, not the result cache in front of it
+            headers={"Authorization": f"Bearer {self.token}", "Cache-Control": "no-store"},
             trust_env=False,
             timeout=30,
         )

@@ -43,8 +43,10 @@ def test_ocr_reads_rendered_lines_and_both_instances_serve(mesh: RunningMesh, to
     served_by = set()
     with _client(mesh, token) as c:
         for _ in range(6):
-            r = c.post("/api/ocr", files={"image": ("card.png", image, "image/png")})
+            fresh = {"Cache-Control": "no-store"}  # the repeats must reach the nodes, not the cache
+            r = c.post("/api/ocr", files={"image": ("card.png", image, "image/png")}, headers=fresh)
             assert r.status_code == 200, r.text
+            assert "X-Cache" not in r.headers
             body = r.json()
             compact = body["text"].replace(" ", "")
             for line in LINES:

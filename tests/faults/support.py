@@ -213,12 +213,10 @@ class Load:
     _t0: float = 0.0
 
     def _worker(self) -> None:
-        with httpx.Client(
-            base_url=self.gateway,
-            headers={"Authorization": f"Bearer {self.token}"},
-            trust_env=False,
-            timeout=self.timeout,
-        ) as c:
+        # no-store: the load measures the path to the nodes; the gateway's result cache would
+        # answer every repeat of the one image itself.
+        headers = {"Authorization": f"Bearer {self.token}", "Cache-Control": "no-store"}
+        with httpx.Client(base_url=self.gateway, headers=headers, trust_env=False, timeout=self.timeout) as c:
             while not self._stop.is_set():
                 if time.monotonic() - self._t0 > self.max_seconds or len(self.outcomes) >= self.max_requests:
                     return

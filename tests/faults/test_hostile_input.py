@@ -79,7 +79,8 @@ XML = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd"
 def _client(m: FaultMesh, token: str | None = None, timeout: float = 60) -> httpx.Client:
     return httpx.Client(
         base_url=m.gateway,
-        headers={"Authorization": f"Bearer {token or m.token}"},
+        # no-store: "a good image still works" must be answered by a node, not the result cache
+        headers={"Authorization": f"Bearer {token or m.token}", "Cache-Control": "no-store"},
         trust_env=False,
         timeout=timeout,
     )

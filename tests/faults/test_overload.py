@@ -64,9 +64,8 @@ def test_overload_4x_saturation_stays_up_bounded_and_recovers(fault_mesh: FaultM
             time.sleep(OVERLOAD_SECONDS)
         done.set()
         sampler.join(5)
-        with httpx.Client(
-            base_url=gateway, headers={"Authorization": f"Bearer {m.token}"}, trust_env=False, timeout=60
-        ) as c:
+        fresh = {"Authorization": f"Bearer {m.token}", "Cache-Control": "no-store"}  # a node answers
+        with httpx.Client(base_url=gateway, headers=fresh, trust_env=False, timeout=60) as c:
             after = c.post("/api/ocr", files={"image": ("ok.png", image, "image/png")})
         statuses = load.statuses()
         rejected = [o for o in load.outcomes if o.status in (503, 429)]
