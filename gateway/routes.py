@@ -90,17 +90,17 @@ async def me(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
 
 
 @router.post("/ocr")
-async def ocr(request: Request, gateway: GatewayDep, _: UserDep) -> Response:
+async def ocr(request: Request, gateway: GatewayDep, user: UserDep) -> Response:
     """One image (answered as the node answers it), or a document / several images (`pages`)."""
     started = time.perf_counter()
     s = gateway.settings
     body = await read_body(request, s.max_upload_bytes, s.upload_seconds)
     query = request.scope.get("query_string", b"").decode("latin-1")
     headers = _headers(request, "content-type", "authorization")
-    cache = wants_cache(request.headers.get("cache-control", ""))
+    scope = user.user_id if wants_cache(request.headers.get("cache-control", "")) else None
     parallel = parallel_pages(gateway.usable_ocr())
     got = await ocr_answer(
-        gateway.reader, headers, body, query, max_pages=s.sync_max_pages, parallel=parallel, use_cache=cache
+        gateway.reader, headers, body, query, max_pages=s.sync_max_pages, parallel=parallel, cache_scope=scope
     )
     if isinstance(got, Upstream):
         return _answer(got, served_by=True)

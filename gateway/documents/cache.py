@@ -27,11 +27,11 @@ class CacheMetrics:
         self.entries = Gauge("gateway_cache_entries", "Answers held by the result cache", registry=registry)
 
 
-def cache_key(data: bytes, engines: str, query: str) -> str:
-    """What decides an OCR answer: the bytes, the engines/models serving, the options."""
+def cache_key(data: bytes, engines: str, query: str, scope: str) -> str:
+    """What decides an OCR answer (the bytes, the engines/models serving, the options), per user."""
     options = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
     digest = hashlib.sha256(data).hexdigest()
-    return f"{digest}|{engines}|{options}"
+    return f"{scope}|{digest}|{engines}|{options}"
 
 
 class ResultCache:

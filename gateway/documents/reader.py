@@ -71,10 +71,15 @@ class PageReader:
         query: str,
         *,
         body: bytes | None = None,
-        use_cache: bool = True,
+        cache_scope: str | None = None,
     ) -> Upstream:
-        """The node's answer for one image (`body`: the client's own multipart body to pass on as it is)."""
-        key = cache_key(image, self._engines(), query) if use_cache else ""
+        """The node's answer for one image (`body`: the client's own multipart body to pass on as it is).
+
+        `cache_scope` (the asking user) keys the result cache, so one user's uploads are never
+        answered, or revealed by `X-Cache: hit`, to another; None leaves the cache out.
+        """
+        use_cache = cache_scope is not None
+        key = cache_key(image, self._engines(), query, cache_scope or "") if use_cache else ""
         hit = self.cache.get(key) if use_cache else None
         if hit is not None:
             return _from_cache(hit, headers)
@@ -99,12 +104,12 @@ class PageReader:
         number: int,
         headers: list[tuple[str, str]],
         query: str,
-        use_cache: bool = True,
+        cache_scope: str | None = None,
     ) -> dict[str, Any]:
         """Page `number`'s entry: its result, or its own error (never an exception)."""
         try:
             image = await self.image_of(source)
-            up = await self.answer(image, headers, query, use_cache=use_cache)
+            up = await self.answer(image, headers, query, cache_scope=cache_scope)
         except MeshError as exc:
             return error_entry(number, exc.code, exc.message)
         return page_entry(number, up)
@@ -115,14 +120,14 @@ class PageReader:
         headers: list[tuple[str, str]],
         query: str,
         parallel: int,
-        use_cache: bool = True,
+        cache_scope: str | None = None,
     ) -> list[dict[str, Any]]:
         """Every page, at most `parallel` at once across the instances, back in page order."""
         gate = asyncio.Semaphore(max(1, parallel))
 
         async def one(number: int, source: PageSource) -> dict[str, Any]:
             async with gate:
-                return await self.read(source, number, headers, query, use_cache)
+                return await self.read(source, number, headers, query, cache_scope)
 
         return list(await asyncio.gather(*(one(n, s) for n, s in enumerate(sources, start=1))))
 

@@ -35,6 +35,10 @@ class DocumentError(MeshError):
         return cls(problem.status, problem.code, problem.message)
 
 
+def _started() -> None:
+    """A no-op: run once in each new worker, so starting processes is not charged to a page."""
+
+
 def _limit_memory(megabytes: int) -> None:
     """Worker initializer: cap the address space so a bomb fails with MemoryError, not the host."""
     if megabytes > 0:
@@ -51,16 +55,28 @@ class Renderer:
         self._memory_mb = memory_mb
         self._timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self._workers,
-                mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
-                initializer=_limit_memory,
-                initargs=(self._memory_mb,),
-            )
-        return self._pool
+    async def _executor(self) -> ProcessPoolExecutor:
+        """The pool, its processes started (spawn and imports take a while on a busy machine)."""
+        async with self._starting:
+            if self._pool is None:
+                pool = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
+                    initializer=_limit_memory,
+                    initargs=(self._memory_mb,),
+                )
+                started = [asyncio.wrap_future(pool.submit(_started)) for _ in range(self._workers)]
+                try:
+                    await asyncio.gather(*started)
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise DocumentError(
+                        503, "renderer_unavailable", "the page renderer did not start"
+                    ) from None
+                self._pool = pool
+            return self._pool
 
     def _reset(self, pool: ProcessPoolExecutor) -> None:
         """Kill the pool's processes (a stuck render holds one) and start afresh on next use."""
@@ -80,7 +96,7 @@ class Renderer:
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         for attempt in (1, 2):
-            pool = self._executor()
+            pool = await self._executor()
             future = asyncio.wrap_future(pool.submit(fn, *args))
             try:
                 return await asyncio.wait_for(future, self._timeout)

@@ -55,7 +55,7 @@ async def ocr_answer(
     *,
     max_pages: int,
     parallel: int,
-    use_cache: bool,
+    cache_scope: str | None,
 ) -> Upstream | list[dict[str, Any]]:
     """The node's answer for one image, or the page entries of a document / several images."""
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
@@ -63,15 +63,15 @@ async def ocr_answer(
         parts = file_parts(content_type, body, max_parts=max_pages)
     except MeshError:
         # Not ours to judge: the node answers a malformed upload exactly as it always has.
-        return await reader.answer(b"", headers, query, body=body, use_cache=False)
+        return await reader.answer(b"", headers, query, body=body)
     first = bytes(parts[0].data)
     alone = len(parts) == 1 and parts[0].name == "image"
     if alone and kind_of(first) == "image":
-        return await reader.answer(first, headers, query, body=body, use_cache=use_cache)
+        return await reader.answer(first, headers, query, body=body, cache_scope=cache_scope)
     sources = await split(parts, reader, max_pages, "submit it as a job (POST /api/jobs)")
     if alone and kind_of(first) == "tiff" and len(sources) == 1:  # a one-page TIFF is an image
-        return await reader.answer(first, headers, query, body=body, use_cache=use_cache)
-    return await reader.read_all(sources, headers, query, parallel, use_cache)
+        return await reader.answer(first, headers, query, body=body, cache_scope=cache_scope)
+    return await reader.read_all(sources, headers, query, parallel, cache_scope)
 
 
 def pages_answer(request_id: str, pages: list[dict[str, Any]], started: float) -> dict[str, Any]:

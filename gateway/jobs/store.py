@@ -44,6 +44,7 @@ class Claim:
     attempts: int
     options: str
     token: str
+    user: str  # the job's owner: the result cache is kept per user
 
 
 class JobStore:
@@ -133,9 +134,19 @@ class JobStore:
                 .where(jobs.c.id == got.job_id, jobs.c.state == "queued")
                 .values(state="running", started_at=now)
             )
-            job = conn.execute(select(jobs.c.options, jobs.c.token).where(jobs.c.id == got.job_id)).one()
+            job = conn.execute(
+                select(jobs.c.options, jobs.c.token, jobs.c.owner).where(jobs.c.id == got.job_id)
+            ).one()
         return Claim(
-            got.id, got.job_id, got.page, got.file_idx, got.frame, got.attempts, job.options, job.token or ""
+            got.id,
+            got.job_id,
+            got.page,
+            got.file_idx,
+            got.frame,
+            got.attempts,
+            job.options,
+            job.token or "",
+            job.owner,
         )
 
     def file_data(self, job_id: str, idx: int) -> bytes | None:

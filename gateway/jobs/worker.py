@@ -113,7 +113,8 @@ class JobWorker:
             ("Authorization", f"Bearer {claim.token}"),
             ("X-Request-ID", f"{claim.job_id}-{claim.page}"),
         ]
-        return await self.reader.read(PageSource(data, claim.frame, ""), claim.page, headers, claim.options)
+        source = PageSource(data, claim.frame, "")
+        return await self.reader.read(source, claim.page, headers, claim.options, cache_scope=claim.user)
 
     async def _file(self, job_id: str, idx: int) -> bytes | None:
         key = (job_id, idx)

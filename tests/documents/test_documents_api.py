@@ -29,17 +29,27 @@ async def test_one_image_keeps_its_shape_and_a_repeat_comes_from_the_cache(tmp_p
         assert first.status_code == 200 and "pages" not in first.json()
         assert (first.json()["text"], first.json()["request_id"]) == ("123x40", "one")
         assert first.headers["X-Served-By"] == first.json()["instance"]
-        second = await client.post("/api/ocr", files=files, headers=auth("bob") | {"X-Request-ID": "two"})
+        second = await client.post("/api/ocr", files=files, headers=auth("alice") | {"X-Request-ID": "two"})
         assert (second.json()["text"], second.json()["request_id"]) == ("123x40", "two")
         assert second.headers["X-Cache"] == "hit" and sum(nodes.hits.values()) == 1
         fresh = await client.post(
-            "/api/ocr", files=files, headers=auth("bob") | {"Cache-Control": "no-store"}
+            "/api/ocr", files=files, headers=auth("alice") | {"Cache-Control": "no-store"}
         )
         assert fresh.status_code == 200 and "X-Cache" not in fresh.headers and sum(nodes.hits.values()) == 2
-        other = await client.post("/api/ocr?detail=text", files=files, headers=auth("bob"))
+        other = await client.post("/api/ocr?detail=text", files=files, headers=auth("alice"))
         assert "lines" not in other.json() and sum(nodes.hits.values()) == 3  # options are in the key
         metrics = (await client.get("/metrics")).text
         assert 'gateway_cache_lookups_total{outcome="hit"} 1.0' in metrics
+
+
+async def test_the_cache_never_answers_one_user_with_another_users_upload(tmp_path: Path) -> None:
+    """A hit for bob on alice's upload would tell bob, through its speed and X-Cache, what she sent."""
+    async with gateway_rig(tmp_path) as (client, _, nodes):
+        files = {"image": ("a.png", png(77), "image/png")}
+        for user, hits in (("alice", 1), ("bob", 2), ("bob", 2), ("alice", 2)):
+            r = await client.post("/api/ocr", files=files, headers=auth(user))
+            assert r.status_code == 200 and sum(nodes.hits.values()) == hits, (user, hits)
+        assert "X-Cache" not in (await client.post("/api/ocr", files=files, headers=auth("carol"))).headers
 
 
 async def test_the_cache_can_be_turned_off(tmp_path: Path) -> None:
