@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 class JobSettings(BaseModel):
     # The store every gateway shares: default a SQLite file in the data folder (WAL); for several
-    # hosts a PostgreSQL URL, e.g. postgresql+psycopg://user:pass@db/ocr (docs/jobs.md).
+    # hosts a PostgreSQL URL, e.g. postgresql+psycopg://user:pass@db/ocr (docs/documents.md).
     jobs_database_url: str | None = None
     job_ttl_seconds: float = 24 * 3600  # a job and its results are removed this long after it ends
     job_workers: int = 4  # pages this gateway reads at once for jobs

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page
 
 from mesh_tools.launcher.launcher import Launcher
+from tests.e2e.browser import PageWatch, chromium, enforce_csp, new_context, unique_username, watch
 from tests.support import free_base_port
+
+PASSWORD = "Lantern-orbit-2026"  # the browser tests' accounts
 
 
 @dataclass
@@ -45,3 +49,38 @@ def token(mesh: RunningMesh) -> str:
         r = c.post("/api/auth/login", json=creds)
         r.raise_for_status()
         return str(r.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def watched(browser: Browser, mesh: RunningMesh) -> Iterator[tuple[Page, PageWatch]]:
+    """A fresh page under the CSP, watched: any violation, console error or crash fails the test."""
+    context = new_context(browser, mesh.gateway)
+    pg = context.new_page()
+    seen = watch(pg)
+    enforce_csp(pg)
+    try:
+        yield pg, seen
+    finally:
+        context.close()
+    assert not seen.problems(), "problems in the page:\n" + "\n".join(seen.problems())
+
+
+@pytest.fixture
+def page(watched: tuple[Page, PageWatch]) -> Page:
+    return watched[0]
+
+
+@pytest.fixture(scope="module")
+def account(mesh: RunningMesh) -> tuple[str, str]:
+    """A user registered through the API, for tests that start at the login form."""
+    username = unique_username("webuser")
+    with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as c:
+        r = c.post("/api/auth/register", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+    return username, PASSWORD

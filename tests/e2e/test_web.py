@@ -13,76 +13,34 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from mesh.names import OCR_SERVICE, USER_SERVICE
 from tests.e2e.browser import (
     CSP,
     PageWatch,
-    chromium,
-    enforce_csp,
     log_in,
-    new_context,
     open_app,
     register,
     reload_app,
     screenshot,
     unique_username,
-    watch,
 )
-from tests.e2e.conftest import RunningMesh
+from tests.e2e.conftest import PASSWORD, RunningMesh
 from tests.support import render_lines
 
 pytestmark = pytest.mark.e2e
 
 LINES = ["OCR Mesh 微服务网关", "光学字符识别 2026", "Hello PaddleOCR"]
-PASSWORD = "Lantern-orbit-2026"
 ACTIVE = re.compile(r"\bis-active\b")
 
 
 def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def watched(browser: Browser, mesh: RunningMesh) -> Iterator[tuple[Page, PageWatch]]:
-    """A fresh page under the CSP, watched: any violation, console error or crash fails the test."""
-    context = new_context(browser, mesh.gateway)
-    pg = context.new_page()
-    seen = watch(pg)
-    enforce_csp(pg)
-    try:
-        yield pg, seen
-    finally:
-        context.close()
-    assert not seen.problems(), "problems in the page:\n" + "\n".join(seen.problems())
-
-
-@pytest.fixture
-def page(watched: tuple[Page, PageWatch]) -> Page:
-    return watched[0]
-
-
-@pytest.fixture(scope="module")
-def account(mesh: RunningMesh) -> tuple[str, str]:
-    """A user registered through the API, for tests that start at the login form."""
-    username = unique_username("webuser")
-    with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as c:
-        r = c.post("/api/auth/register", json={"username": username, "password": PASSWORD})
-        assert r.status_code == 201, r.text
-    return username, PASSWORD
 
 
 @pytest.fixture(scope="module")

@@ -128,6 +128,32 @@ export async function recognise(file, filename, signal) {
   };
 }
 
+/** Submit a document (one PDF/TIFF/image as `file`) or several images as a job: resolves its summary. */
+export async function submitJob(files, signal) {
+  const form = new FormData();
+  const field = files.length === 1 ? "file" : "image";
+  files.forEach((f) => form.append(field, f, f.name || "page"));
+  const r = await request("POST", "/api/jobs", { form, auth: true, signal });
+  if (!r.data || !r.data.id) throw new ApiError(r.status, "bad_response");
+  return r.data;
+}
+
+/** The user's recent jobs, newest first, without their pages. */
+export async function listJobs(signal) {
+  const r = await request("GET", "/api/jobs", { auth: true, signal });
+  return (r.data && r.data.jobs) || [];
+}
+
+/** One job with the pages read so far, in page order. */
+export async function getJob(id, signal) {
+  const r = await request("GET", "/api/jobs/" + encodeURIComponent(id), { auth: true, signal });
+  return r.data;
+}
+
+export async function cancelJob(id) {
+  await request("DELETE", "/api/jobs/" + encodeURIComponent(id), { auth: true });
+}
+
 /** The gateway's view of the mesh: {service: [instance, ...]}. */
 export async function instances(signal) {
   const r = await request("GET", "/api/instances", { auth: true, signal });

@@ -44,6 +44,17 @@ export const el = {
   statusUpdated: $("status-updated"),
   statusUpdatedText: $("status-updated-text"),
   statusEvents: $("status-events"),
+  jobFiles: $("job-files"),
+  jobChoose: $("job-choose"),
+  jobChosen: $("job-chosen"),
+  jobSubmit: $("job-submit"),
+  jobList: $("job-list"),
+  jobsEmpty: $("jobs-empty"),
+  jobDetail: $("job-detail"),
+  jobDetailTitle: $("job-detail-title"),
+  jobPages: $("job-pages"),
+  jobTxt: $("job-txt"),
+  jobJson: $("job-json"),
 };
 
 /** A new element: node("span", "text", "class names"); text and class are optional. */
@@ -53,3 +64,19 @@ export function node(tag, text, className) {
   if (className) n.className = className;
   return n;
 }
+
+/** Offer blob to the user as a file called name (a temporary link, clicked and removed). */
+export function saveFile(name, blob) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** A file name made of safe characters (letters, digits, CJK, dot, hyphen). */
+export const safeName = (text) => text.replace(/\.[^.]+$/, "").replace(/[^\w\u4e00-\u9fff.-]+/g, "_");

@@ -3,11 +3,14 @@
  *   auth.js      log in / register / log out, the token's expiry   session.js  the token
  *   upload.js    choose an image, recognise it                     results.js  show the answer
  *   mesh-view.js poll /api/instances (table in mesh-table.js)      notices.js  #notice, #error
+ *   jobs.js      documents and batches as jobs, their progress     job-view.js one job's pages
  *   api.js       requests to the gateway, error words              i18n.js     strings zh/en
  */
 import { checkExpiryNow, currentUser, expireSession, initAuth, showLogin } from "./auth.js";
 import { el } from "./dom.js";
 import { applyTo, toggleLang } from "./i18n.js";
+import { initJobView } from "./job-view.js";
+import { initJobs, startJobs, stopJobs } from "./jobs.js";
 import { initMeshView, meshVisibilityChanged, startMeshView, stopMeshView } from "./mesh-view.js";
 import { initResults } from "./results.js";
 import { cancelRecognition, initUpload, resetWorkspace } from "./upload.js";
@@ -16,11 +19,17 @@ applyTo(document);
 el.langToggle.addEventListener("click", toggleLang);
 initResults();
 initUpload();
+initJobs();
+initJobView();
 initMeshView({ canPoll: checkExpiryNow, onAuthError: expireSession });
 initAuth({
-  onEnter: startMeshView,
+  onEnter() {
+    startMeshView();
+    startJobs();
+  },
   onLeave() {
     stopMeshView();
+    stopJobs();
     cancelRecognition(true);
     resetWorkspace();
   },

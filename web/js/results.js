@@ -1,11 +1,10 @@
 /* OCR Mesh — the result: lines with their scores, QR codes, the full text, boxes drawn over
  * the preview (highlighted with their line), timing and serving instance; copy and download.
  */
-import { el, node } from "./dom.js";
+import { pointsOf, polygon } from "./boxes.js";
+import { el, node, safeName, saveFile } from "./dom.js";
 import { onLangChange, t } from "./i18n.js";
 import { showNotice } from "./notices.js";
-
-const SVG_NS = "http://www.w3.org/2000/svg";
 
 let result = null; // {data, servedBy, rttMs, requestId}
 let fileName = "";
@@ -34,13 +33,6 @@ export function clearResult() {
   updateResultButtons();
 }
 
-function pointsOf(box) {
-  if (!Array.isArray(box)) return "";
-  return box
-    .filter((p) => Array.isArray(p) && p.length >= 2)
-    .map((p) => Number(p[0]) + "," + Number(p[1]))
-    .join(" ");
-}
 
 function lineItem(line, i) {
   const li = node("li", undefined, "line");
@@ -59,18 +51,6 @@ function lineItem(line, i) {
   return li;
 }
 
-function polygon(points, className, index, title) {
-  const poly = document.createElementNS(SVG_NS, "polygon");
-  poly.setAttribute("points", points);
-  poly.setAttribute("class", className);
-  if (index !== undefined) poly.setAttribute("data-index", String(index));
-  if (title !== undefined) {
-    const tip = document.createElementNS(SVG_NS, "title");
-    tip.textContent = title;
-    poly.appendChild(tip);
-  }
-  return poly;
-}
 
 /** Show a recognition result for the image named name. */
 export function showResult(answer, name) {
@@ -175,17 +155,8 @@ async function copyText() {
 
 function downloadText() {
   if (!hasText()) return;
-  const base = fileName.replace(/\.[^.]+$/, "").replace(/[^\w\u4e00-\u9fff.-]+/g, "_");
-  const name = "ocr-" + (base || result.requestId || Date.now()) + ".txt";
-  const url = URL.createObjectURL(new Blob([result.data.text], { type: "text/plain;charset=utf-8" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.hidden = true;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  const name = "ocr-" + (safeName(fileName) || result.requestId || Date.now()) + ".txt";
+  saveFile(name, new Blob([result.data.text], { type: "text/plain;charset=utf-8" }));
   showNotice("result.downloaded", { name });
 }
 
