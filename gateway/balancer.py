@@ -63,6 +63,14 @@ class Pool:
         self._waiters = 0
         self._freed = asyncio.Condition()
 
+    def retune(self, strategy: str, eject_after: int, eject_seconds: float) -> None:
+        """New balancing and ejection settings, live; ejections under way keep their end time."""
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        self.strategy = strategy
+        self._eject_after = eject_after
+        self._eject_seconds = eject_seconds
+
     def update(self, instances: list[ServiceInstance]) -> None:
         """Take Nacos' new list, keeping the stats of instances that stay."""
         fresh: dict[str, Endpoint] = {}

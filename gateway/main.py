@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,14 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from gateway.config import GatewaySettings
 from gateway.jobs.views import router as jobs_router
 from gateway.jobs.worker import JobWorker
+from gateway.live import GatewayLive
 from gateway.metrics import GatewayMetrics
 from gateway.routes import router
 from gateway.state import Gateway
 from mesh.errors import install_error_handlers
+from mesh.live_config import LiveConfig, LiveConfigMetrics
+from mesh.nacos_sdk import open_config, shut_down
 from mesh.names import GATEWAY
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.security_headers import install_security_headers
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -39,9 +45,23 @@ def create_app(
         ) as client:
             gateway = Gateway(settings, client, GatewayMetrics(metrics.registry))
             app.state.gateway = gateway
+            live = LiveConfig(
+                GATEWAY,
+                settings.nacos_group,
+                GatewayLive,
+                gateway.live,
+                gateway.apply_live,
+                LiveConfigMetrics(metrics.registry),
+            )
+            config_client = None
             if registry is not None:
                 for service in gateway.pools:
                     await gateway.directory.watch(registry, service)
+                try:
+                    config_client = await open_config(settings)
+                    await live.start(config_client)
+                except Exception as exc:  # the SDK raises bare Exceptions; the env settings stay
+                    log.warning("no live settings from Nacos Config (%s); the environment's stay", exc)
             jobs = gateway.jobs
             worker = JobWorker(jobs.store, gateway.reader, settings, jobs.metrics, jobs.submitted)
             worker.start()
@@ -52,6 +72,8 @@ def create_app(
                 ready.set("stopping")
                 await worker.stop()
                 await gateway.directory.close()
+                if config_client is not None:
+                    await shut_down(config_client)
                 gateway.close()
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)

@@ -11,11 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from gateway.documents.sync import count_pages, ocr_answer, pages_answer, parallel_pages, wants_cache
 from gateway.proxy import Upstream, forwardable
 from gateway.state import Gateway
+from mesh.errors import ServiceUnavailable
 from mesh.observability import REQUEST_ID_HEADER, request_id_of
 from mesh.tokens import Principal, bearer_token
 from mesh.uploads import limited_stream
-
-router = APIRouter(prefix="/api")
 
 AUTH_BODY_LIMIT = 64 * 1024
 
@@ -26,6 +25,18 @@ def get_gateway(request: Request) -> Gateway:
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+def open_for_work(gateway: GatewayDep) -> None:
+    """503 `maintenance` on every /api route while the live maintenance switch is on."""
+    live = gateway.live
+    if live.maintenance:
+        raise ServiceUnavailable(
+            live.maintenance_message, code="maintenance", retry_after=live.maintenance_retry_after
+        )
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(open_for_work)])
 
 
 async def current_user(

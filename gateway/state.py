@@ -15,6 +15,7 @@ from gateway.documents.renderer import Renderer
 from gateway.jobs.service import JobService
 from gateway.jobs.store import JobStore
 from gateway.limits import TokenBuckets
+from gateway.live import GatewayLive
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Forwarder, Route, Upstream
 from mesh.discovery import NacosView, ServiceDirectory
@@ -46,6 +47,7 @@ class Gateway:
         self.forwarder = Forwarder(client, metrics)
         self.user_limits = TokenBuckets(s.rate_per_user, s.burst_per_user)
         self.client_limits = TokenBuckets(s.rate_per_client, s.burst_per_client)
+        self.live = GatewayLive.from_settings(s)
         self.verifier = TokenVerifier(self._fetch_jwks, issuer=s.token_issuer, audience=s.token_audience)
         self.metrics = metrics
         self.renderer = Renderer(s.render_limits(), s.render_workers, s.render_memory_mb, s.render_timeout)
@@ -64,6 +66,14 @@ class Gateway:
             max_in_flight=max_in_flight,
             max_waiters=s.max_waiters,
         )
+
+    def apply_live(self, live: GatewayLive) -> None:
+        """Settings from Nacos Config, in force for the next request (no restart)."""
+        self.user_limits.rate, self.user_limits.burst = live.rate_per_user, live.burst_per_user
+        self.client_limits.rate, self.client_limits.burst = live.rate_per_client, live.burst_per_client
+        self.ocr.retune(live.ocr_strategy, live.eject_after_failures, live.eject_seconds)
+        self.users.retune(live.user_strategy, live.eject_after_failures, live.eject_seconds)
+        self.live = live
 
     def _on_change(self, service: str, instances: list[ServiceInstance]) -> None:
         pool = self.pools.get(service)

@@ -1,5 +1,5 @@
-"""How this project opens, mends and closes nacos-sdk-python's naming client (one place for
-the SDK's quirks)."""
+"""How this project opens, mends and closes nacos-sdk-python's naming and config clients (one
+place for the SDK's quirks)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
-from v2.nacos import ClientConfigBuilder, GRPCConfig, NacosNamingService
+from v2.nacos import ClientConfig, ClientConfigBuilder, GRPCConfig, NacosConfigService, NacosNamingService
 from v2.nacos.transport.model.internal_request import HealthCheckRequest
 
 from mesh.settings import MeshSettings
@@ -17,8 +17,7 @@ log = logging.getLogger(__name__)
 WEDGED_AFTER = 10.0  # s disconnected while Nacos answers HTTP before the SDK's client is replaced
 
 
-async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingService:
-    """A logged-in SDK naming client with its gRPC connection open."""
+def _client_config(settings: MeshSettings, timeout: float) -> ClientConfig:
     username, password = settings.nacos_credentials()
     builder = (
         ClientConfigBuilder()
@@ -31,10 +30,16 @@ async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingServ
     )
     if password:
         builder = builder.username(username).password(password)
+    return builder.build()
+
+
+async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingService:
+    """A logged-in SDK naming client with its gRPC connection open."""
     # The SDK tries the servers of a cluster one after another, each with the gRPC timeout.
     overall = timeout * len(nacos_servers(settings.nacos_addr)) + 2.0
+    config = _client_config(settings, timeout)
     try:
-        naming = await asyncio.wait_for(NacosNamingService.create_naming_service(builder.build()), overall)
+        naming = await asyncio.wait_for(NacosNamingService.create_naming_service(config), overall)
     except Exception as exc:  # the SDK raises bare Exceptions and NacosException
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {reason}") from exc
@@ -43,7 +48,20 @@ async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingServ
     return naming
 
 
-async def shut_down(naming: NacosNamingService) -> None:
+async def open_config(settings: MeshSettings, timeout: float = 10.0) -> NacosConfigService:
+    """A logged-in SDK config client (Nacos Config: get, publish, listen)."""
+    overall = timeout * len(nacos_servers(settings.nacos_addr)) + 2.0
+    config = _client_config(settings, timeout)
+    try:
+        return await asyncio.wait_for(NacosConfigService.create_config_service(config), overall)
+    except Exception as exc:  # the SDK raises bare Exceptions and NacosException
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise RegistryUnavailable(
+            f"cannot connect to Nacos Config at {settings.nacos_addr}: {reason}"
+        ) from exc
+
+
+async def shut_down(naming: NacosNamingService | NacosConfigService) -> None:
     """Close an SDK client, bounded: a wedged one may never finish on its own."""
     try:
         await asyncio.wait_for(naming.shutdown(), 5.0)

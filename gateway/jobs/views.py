@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.documents.forms import file_parts
-from gateway.routes import GatewayDep, UserDep, read_body
+from gateway.routes import GatewayDep, UserDep, open_for_work, read_body
 from mesh.tokens import bearer_token
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Depends(open_for_work)])
 
 
 @router.post("", status_code=202)

@@ -1,0 +1,46 @@
+"""The gateway's live settings, from Nacos Config (`ocr-gateway.yaml`): rate limits, balancing,
+ejection, and the maintenance switch. Every other setting needs a restart (docs/operating.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.config import GatewaySettings
+
+Strategy = Literal["round_robin", "weighted_random", "least_in_flight"]
+
+
+class GatewayLive(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate_per_user: float = Field(ge=0, le=100_000)  # requests a second; 0 turns it off
+    burst_per_user: float = Field(ge=1, le=1_000_000)
+    rate_per_client: float = Field(ge=0, le=100_000)
+    burst_per_client: float = Field(ge=1, le=1_000_000)
+    ocr_strategy: Strategy
+    user_strategy: Strategy
+    eject_after_failures: int = Field(ge=1, le=1000)
+    eject_seconds: float = Field(ge=0, le=3600)
+    maintenance: bool = False  # every /api route answers 503 `maintenance` while it is on
+    maintenance_message: str = Field(
+        default="OCR Mesh is down for maintenance; please try again shortly.", min_length=1, max_length=500
+    )
+    maintenance_retry_after: int = Field(default=60, ge=1, le=86_400)
+
+    @classmethod
+    def from_settings(cls, s: GatewaySettings) -> GatewayLive:
+        """The environment's values: what applies until (and unless) Nacos Config says otherwise."""
+        return cls.model_validate(
+            {
+                "rate_per_user": s.rate_per_user,
+                "burst_per_user": s.burst_per_user,
+                "rate_per_client": s.rate_per_client,
+                "burst_per_client": s.burst_per_client,
+                "ocr_strategy": s.ocr_strategy,
+                "user_strategy": s.user_strategy,
+                "eject_after_failures": s.eject_after_failures,
+                "eject_seconds": s.eject_seconds,
+            }
+        )

@@ -1,0 +1,106 @@
+"""Live settings through a real Nacos Config and the real gateway of the session mesh: a new
+per-user rate limit takes effect within 2 s without a restart (seen in the 429s it produces), a
+malformed entry is refused and the limit in force stays, deleting the entry brings the
+environment's values back, and the maintenance switch answers 503 while it is on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from v2.nacos import ConfigParam
+
+from mesh.live_config import data_id
+from mesh.nacos_sdk import open_config, shut_down
+from mesh.names import GATEWAY, NACOS_GROUP
+from mesh.settings import MeshSettings
+from tests.e2e.browser import unique_username
+from tests.e2e.conftest import PASSWORD, RunningMesh
+
+pytestmark = pytest.mark.e2e
+
+
+def _settings(mesh: RunningMesh) -> MeshSettings:
+    nacos = mesh.launcher.nacos
+    return MeshSettings(data_dir=mesh.launcher.data_dir, nacos_addr=f"{nacos.host}:{nacos.port}")
+
+
+def write_entry(mesh: RunningMesh, content: str | None) -> None:
+    """Publish the gateway's entry (None: delete it) as an operator would, with the Nacos SDK."""
+
+    async def send() -> None:
+        client = await open_config(_settings(mesh))
+        try:
+            param = ConfigParam(data_id=data_id(GATEWAY), group=NACOS_GROUP, content=content or "")
+            if content is None:
+                await client.remove_config(param)
+            else:
+                assert await client.publish_config(param)
+        finally:
+            await shut_down(client)
+
+    asyncio.run(send())
+
+
+@pytest.fixture
+def client(mesh: RunningMesh) -> Iterator[httpx.Client]:
+    name = unique_username("live")
+    with httpx.Client(base_url=mesh.gateway, trust_env=False, timeout=30) as c:
+        assert c.post("/api/auth/register", json={"username": name, "password": PASSWORD}).status_code == 201
+        token = c.post("/api/auth/login", json={"username": name, "password": PASSWORD}).json()[
+            "access_token"
+        ]
+        c.headers["Authorization"] = f"Bearer {token}"
+        try:
+            yield c
+        finally:
+            write_entry(mesh, None)
+
+
+def refused_total(mesh: RunningMesh) -> float:
+    text = httpx.get(f"{mesh.gateway}/metrics", trust_env=False).text
+    line = next(
+        (ln for ln in text.splitlines() if ln.startswith('live_config_updates_total{outcome="refused"}')), ""
+    )
+    return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+
+def until(check: object, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():  # type: ignore[operator]
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def test_a_rate_limit_set_in_nacos_config_applies_without_a_restart(
+    mesh: RunningMesh, client: httpx.Client
+) -> None:
+    assert client.get("/api/instances").status_code == 200
+    write_entry(mesh, "rate_per_user: 0.05\nburst_per_user: 2\n")  # a token every 20 s
+    took = until(lambda: client.get("/api/instances").status_code == 429, 10, "a 429 from the new limit")
+    print(f"[live-config] the new per-user limit answered 429 {took:.2f} s after the entry was published")
+    assert took <= 2.0, took
+
+    before = refused_total(mesh)
+    write_entry(mesh, "rate_per_user: fast\n")
+    until(lambda: refused_total(mesh) > before, 10, "the malformed entry refused")
+    assert client.get("/api/instances").status_code == 429  # the last good limit stays in force
+
+    write_entry(mesh, None)
+    until(lambda: client.get("/api/instances").status_code == 200, 10, "the environment's limit back")
+
+
+def test_the_maintenance_switch_turns_the_api_away_and_back(mesh: RunningMesh, client: httpx.Client) -> None:
+    write_entry(mesh, "maintenance: true\nmaintenance_message: Upgrading the OCR models\n")
+    until(lambda: client.get("/api/instances").status_code == 503, 10, "503 maintenance")
+    r = client.get("/api/instances")
+    assert r.json()["error"] == {"code": "maintenance", "message": "Upgrading the OCR models"}
+    assert r.headers["Retry-After"] == "60"
+    assert httpx.get(f"{mesh.gateway}/health", trust_env=False).status_code == 200
+    write_entry(mesh, "maintenance: false\n")
+    until(lambda: client.get("/api/instances").status_code == 200, 10, "the API back")
