@@ -23,6 +23,8 @@ class GatewayLive(BaseModel):
     user_strategy: Strategy
     eject_after_failures: int = Field(ge=1, le=1000)
     eject_seconds: float = Field(ge=0, le=3600)
+    canary_version: str = Field(default="", max_length=64)  # instances whose metadata `version` is this …
+    canary_percent: float = Field(default=0, ge=0, le=100)  # … get this share of OCR requests
     maintenance: bool = False  # every /api route answers 503 `maintenance` while it is on
     maintenance_message: str = Field(
         default="OCR Mesh is down for maintenance; please try again shortly.", min_length=1, max_length=500

@@ -75,9 +75,20 @@ class Forwarder:
         self._metrics = metrics
 
     async def send(
-        self, pool: Pool, route: Route, method: str, path: str, headers: list[tuple[str, str]], body: bytes
+        self,
+        pool: Pool,
+        route: Route,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        avoid: frozenset[str] = frozenset(),
     ) -> Upstream:
-        """Try up to max_attempts distinct instances within the route's total deadline."""
+        """Try up to max_attempts distinct instances within the route's total deadline.
+
+        `avoid` (a canary split or a version hint) keeps the first attempt off those instances;
+        a retry may go anywhere, since a failed request costs more than a version mismatch.
+        """
         deadline = time.monotonic() + route.timeout
         tried: set[str] = set()
         last_error = "no instance answered"
@@ -85,7 +96,10 @@ class Forwarder:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise UpstreamTimeout(f"{pool.service} did not answer within {route.timeout:.0f} s")
-            endpoint = await pool.acquire(tried, min(route.slot_wait, remaining))
+            first_pick = tried | avoid if not attempt else tried
+            endpoint = await pool.acquire(first_pick, min(route.slot_wait, remaining))
+            if endpoint is None and first_pick != tried:  # nothing left of the preferred version
+                endpoint = await pool.acquire(tried, min(route.slot_wait, remaining))
             if endpoint is None:
                 break
             if attempt:

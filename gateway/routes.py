@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
+from gateway.canary import HINT_HEADER
 from gateway.documents.sync import count_pages, ocr_answer, pages_answer, parallel_pages, wants_cache
 from gateway.proxy import Upstream, forwardable
 from gateway.state import Gateway
@@ -107,7 +108,7 @@ async def ocr(request: Request, gateway: GatewayDep, user: UserDep) -> Response:
     s = gateway.settings
     body = await read_body(request, s.max_upload_bytes, s.upload_seconds)
     query = request.scope.get("query_string", b"").decode("latin-1")
-    headers = _headers(request, "content-type", "authorization")
+    headers = _headers(request, "content-type", "authorization", HINT_HEADER)
     scope = user.user_id if wants_cache(request.headers.get("cache-control", "")) else None
     parallel = parallel_pages(gateway.usable_ocr())
     got = await ocr_answer(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import aiohttp
 
 from gateway.balancer import Pool
+from gateway.canary import HINT_HEADER, avoid_for
 from gateway.config import GatewaySettings
 from gateway.documents.cache import ResultCache
 from gateway.documents.reader import PageReader
@@ -48,6 +50,7 @@ class Gateway:
         self.user_limits = TokenBuckets(s.rate_per_user, s.burst_per_user)
         self.client_limits = TokenBuckets(s.rate_per_client, s.burst_per_client)
         self.live = GatewayLive.from_settings(s)
+        self._draws = random.Random()  # the canary split's coin
         self.verifier = TokenVerifier(self._fetch_jwks, issuer=s.token_issuer, audience=s.token_audience)
         self.metrics = metrics
         self.renderer = Renderer(s.render_limits(), s.render_workers, s.render_memory_mb, s.render_timeout)
@@ -95,7 +98,10 @@ class Gateway:
     async def call_ocr(self, headers: list[tuple[str, str]], body: bytes, query: str = "") -> Upstream:
         """POST the upload to an OCR node, with the client's query options (words=true, …)."""
         path = f"/ocr?{query}" if query else "/ocr"
-        return await self.forwarder.send(self.ocr, self.ocr_route, "POST", path, headers, body)
+        hint = next((v for k, v in headers if k.lower() == HINT_HEADER), None)
+        headers = [(k, v) for k, v in headers if k.lower() != HINT_HEADER]
+        avoid = avoid_for(self.ocr.endpoints(), self.live, hint, self._draws.random())
+        return await self.forwarder.send(self.ocr, self.ocr_route, "POST", path, headers, body, avoid)
 
     def ocr_engines(self) -> str:
         """The engines and versions the OCR pool runs, as the result cache's key names them."""
