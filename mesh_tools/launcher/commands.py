@@ -1,4 +1,4 @@
-"""`ocr-mesh up`, `down` and `nacos`: run the mesh on this machine."""
+"""`ocr-mesh up`, `down`, `rollout` and `nacos`: run the mesh on this machine."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from mesh.names import OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher
+from mesh_tools.launcher.rollout import rollout
 
 
 def launcher_from_env() -> Launcher:
@@ -46,6 +48,12 @@ def cmd_down(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollout(args: argparse.Namespace) -> int:
+    replaced = rollout(launcher_from_env(), args.service, settle=args.settle)
+    print(f"rolled out {len(replaced)} {args.service} instance(s)")
+    return 0
+
+
 def cmd_nacos(args: argparse.Namespace) -> int:
     server = launcher_from_env().nacos
     action = {"start": server.start, "stop": server.stop, "status": server.status}[args.action]
@@ -63,6 +71,15 @@ def register(sub: Any) -> None:
 
     down = sub.add_parser("down", help="stop what `up` started")
     down.set_defaults(func=cmd_down)
+
+    roll = sub.add_parser(
+        "rollout", help="replace a service's instances one by one with new ones (no failed request)"
+    )
+    roll.add_argument("service", choices=[OCR_SERVICE, USER_SERVICE])
+    roll.add_argument(
+        "--settle", type=float, default=3.0, help="seconds a new instance is listed before the old stops"
+    )
+    roll.set_defaults(func=cmd_rollout)
 
     nacos = sub.add_parser("nacos", help="run the local Nacos server (start, stop, status)")
     nacos.add_argument("action", choices=["start", "stop", "status"])

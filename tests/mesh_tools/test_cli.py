@@ -9,7 +9,7 @@ import pytest
 
 from mesh_tools.cli import COMMAND_GROUP, build_parser, command_groups, main
 
-COMMANDS = ["up", "down", "nacos", "users", "eval", "loadtest", "report"]
+COMMANDS = ["up", "down", "rollout", "nacos", "users", "eval", "loadtest", "report"]
 
 
 def test_every_command_group_is_an_installed_entry_point() -> None:
