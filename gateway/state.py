@@ -119,11 +119,17 @@ class Gateway:
         self.jobs.store.close()
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        """Each pool's instances, marked with whether Nacos lists them, plus those only Nacos lists."""
-        return {
+        """Each pool's instances, marked with whether Nacos lists them, plus those only Nacos lists;
+        OCR instances of the live canary version are marked `canary`."""
+        found = {
             name: _beside_nacos(pool.snapshot(), self.directory.nacos_view(name))
             for name, pool in self.pools.items()
         }
+        live = self.live
+        for entry in found[self.settings.ocr_service]:
+            version = entry["metadata"].get("version")
+            entry["canary"] = bool(live.canary_percent and version and version == live.canary_version)
+        return found
 
 
 def _beside_nacos(entries: list[dict[str, Any]], view: NacosView | None) -> list[dict[str, Any]]:

@@ -8,16 +8,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 from v2.nacos import ConfigParam
 
 from mesh.live_config import data_id
 from mesh.nacos_sdk import open_config, shut_down
-from mesh.names import GATEWAY, NACOS_GROUP
+from mesh.names import GATEWAY, NACOS_GROUP, OCR_SERVICE, USER_SERVICE
 from mesh.settings import MeshSettings
-from tests.e2e.browser import unique_username
+from tests.e2e.browser import log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +44,9 @@ def write_entry(mesh: RunningMesh, content: str | None) -> None:
         finally:
             await shut_down(client)
 
-    asyncio.run(send())
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, send()).result()
 
 
 @pytest.fixture
@@ -104,3 +108,22 @@ def test_the_maintenance_switch_turns_the_api_away_and_back(mesh: RunningMesh, c
     assert httpx.get(f"{mesh.gateway}/health", trust_env=False).status_code == 200
     write_entry(mesh, "maintenance: false\n")
     until(lambda: client.get("/api/instances").status_code == 200, 10, "the API back")
+
+
+def test_the_mesh_view_marks_the_canary_version(
+    mesh: RunningMesh, page: Page, account: tuple[str, str]
+) -> None:
+    """Both OCR nodes of the session mesh run version 0.1.0: made the canary version, both get the
+    badge (the split itself needs other nodes beside them: tests/gateway/test_canary.py)."""
+    write_entry(mesh, 'canary_version: "0.1.0"\ncanary_percent: 10\n')
+    try:
+        open_app(page)
+        log_in(page, *account)
+        ocr = page.locator(f'#status-view tr[data-testid="instance-row"][data-service="{OCR_SERVICE}"]')
+        expect(ocr).to_have_count(2)
+        for i in range(2):
+            expect(ocr.nth(i)).to_contain_text("灰度")
+        users = page.locator(f'#status-view tr[data-testid="instance-row"][data-service="{USER_SERVICE}"]')
+        expect(users).not_to_contain_text("灰度")
+    finally:
+        write_entry(mesh, None)

@@ -79,6 +79,13 @@ async def test_a_ten_percent_canary_gets_ten_percent_of_a_thousand_requests(tmp_
         assert 0.07 <= share <= 0.13, share
         assert {stable_a, stable_b} <= set(served)
 
+        listed = (await client.get("/api/instances", headers=auth("ann"))).json()["services"][OCR_SERVICE]
+        assert {f"{i['host']}:{i['port']}": i["canary"] for i in listed} == {
+            stable_a: False,
+            stable_b: False,
+            canary: True,
+        }
+
         hinted = {**auth("ann"), "X-Mesh-Version": "2.0"}
         for _ in range(20):
             r = await client.post("/api/ocr", files=files, headers=hinted)

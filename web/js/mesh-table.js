@@ -84,6 +84,7 @@ function stateCell(inst, { gone, fresh }) {
   if (notInGateway(inst)) st.appendChild(badge("status.not_in_gateway", "badge-diverged", "status.not_in_gateway_title"));
   if (notInNacos(inst)) st.appendChild(badge("status.not_in_nacos", "badge-diverged", "status.not_in_nacos_title"));
   if (fresh) st.appendChild(badge("status.new", "badge-new"));
+  if (inst.canary) st.appendChild(badge("status.canary", "badge-new", "status.canary_title"));
   return st;
 }
 

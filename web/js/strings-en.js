@@ -132,6 +132,8 @@ export default {
   "status.nacos_unknown": "The gateway could not reach Nacos lately, so its view is not checked against Nacos.",
   "status.not_in_nacos": "not in Nacos",
   "status.not_in_nacos_title": "The gateway still sends requests here, but Nacos no longer lists this instance",
+  "status.canary": "canary",
+  "status.canary_title": "A canary: the live canary split sends it its share of OCR requests",
   "status.not_in_gateway": "missing from gateway",
   "status.not_in_gateway_title": "Nacos lists this instance, but the gateway's view lacks it: it gets no requests",
 

@@ -132,6 +132,8 @@ export default {
   "status.nacos_unknown": "网关最近未能连接 Nacos，暂时无法核对实例列表。",
   "status.not_in_nacos": "不在 Nacos 中",
   "status.not_in_nacos_title": "网关仍在向这个实例转发请求，但 Nacos 已不再列出它",
+  "status.canary": "灰度",
+  "status.canary_title": "灰度实例：按实时配置的比例接收 OCR 请求",
   "status.not_in_gateway": "网关未发现",
   "status.not_in_gateway_title": "Nacos 列出了这个实例，但网关的视图里没有它，它不会收到请求",
 
