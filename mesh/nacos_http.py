@@ -21,6 +21,7 @@ ADMIN_V3 = "/nacos/v3/auth/user/admin"
 ADMIN_V2 = "/nacos/v1/auth/users/admin"
 LOGIN = "/nacos/v1/auth/login"
 INSTANCE_LIST = "/nacos/v1/ns/instance/list"
+CONFIG_HISTORY_V3 = "/nacos/v3/admin/cs/history/list"  # 3.x only (v1/v2 answer 410 Gone)
 
 
 class NacosHttpError(Exception):
@@ -66,6 +67,38 @@ class NacosApi:
         if namespace != "public":
             params["namespaceId"] = namespace
         return httpx.Request("GET", self.base + INSTANCE_LIST, params=params)
+
+    def config_history(
+        self, data_id: str, token: str, group: str = NACOS_GROUP, size: int = 20
+    ) -> httpx.Request:
+        """The latest changes of a Nacos Config entry, newest first."""
+        params = {"dataId": data_id, "groupName": group, "pageNo": "1", "pageSize": str(size)}
+        if token:
+            params["accessToken"] = token
+        return httpx.Request("GET", self.base + CONFIG_HISTORY_V3, params=params)
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """One change of a config entry: when (epoch ms), what (I insert, U update, D delete), from where."""
+
+    modified_ms: int
+    operation: str
+    source: str
+
+
+def read_config_history(response: httpx.Response) -> list[ConfigChange]:
+    body = _json(response)
+    if response.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise NacosHttpError(
+            f"Nacos answered the config history {response.status_code}: {response.text[:200]}"
+        )
+    return [
+        ConfigChange(
+            int(item.get("modifyTime", 0)), str(item.get("opType", "")).strip(), str(item.get("srcIp", ""))
+        )
+        for item in body["data"].get("pageItems") or []
+    ]
 
 
 def _json(response: httpx.Response) -> Any:

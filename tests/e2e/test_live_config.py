@@ -19,6 +19,7 @@ from mesh.live_config import data_id
 from mesh.nacos_sdk import open_config, shut_down
 from mesh.names import GATEWAY, NACOS_GROUP, OCR_SERVICE, USER_SERVICE
 from mesh.settings import MeshSettings
+from mesh_tools.config_commands import history, set_values, show, unset
 from tests.e2e.browser import log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
 
@@ -127,3 +128,24 @@ def test_the_mesh_view_marks_the_canary_version(
         expect(users).not_to_contain_text("灰度")
     finally:
         write_entry(mesh, None)
+
+
+def test_ocr_mesh_config_sets_shows_records_and_unsets_an_entry(
+    mesh: RunningMesh, client: httpx.Client
+) -> None:
+    """The functions behind `ocr-mesh config set|show|history|unset`, against the real Nacos."""
+    settings = _settings(mesh)
+    set_values(settings, GATEWAY, ["rate_per_user=0.05", "burst_per_user=2"])
+    until(
+        lambda: client.get("/api/instances").status_code == 429, 10, "a 429 from the limit set by the command"
+    )
+    assert "rate_per_user: 0.05" in show(settings, GATEWAY)
+    set_values(settings, GATEWAY, ["maintenance_retry_after=30"])  # over the entry: the limit stays
+    assert "burst_per_user: 2" in show(settings, GATEWAY) and "maintenance_retry_after: 30" in show(
+        settings, GATEWAY
+    )
+    changes = history(settings, GATEWAY)
+    assert changes and "updated" in changes[0], changes
+    unset(settings, GATEWAY)
+    assert show(settings, GATEWAY) == ""
+    until(lambda: client.get("/api/instances").status_code == 200, 10, "the environment's limit back")

@@ -9,11 +9,11 @@ import pytest
 
 from mesh_tools.cli import COMMAND_GROUP, build_parser, command_groups, main
 
-COMMANDS = ["up", "down", "rollout", "nacos", "users", "eval", "loadtest", "report"]
+COMMANDS = ["up", "down", "rollout", "nacos", "users", "eval", "loadtest", "report", "config"]
 
 
 def test_every_command_group_is_an_installed_entry_point() -> None:
-    assert [g.name for g in command_groups()] == ["mesh", "users", "eval", "loadtest"]
+    assert [g.name for g in command_groups()] == ["mesh", "users", "eval", "loadtest", "config"]
     assert all(g.group == COMMAND_GROUP for g in command_groups())
 
 
