@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,13 +18,10 @@ from gateway.routes import router
 from gateway.state import Gateway
 from mesh.errors import install_error_handlers
 from mesh.live_config import LiveConfig, LiveConfigMetrics
-from mesh.nacos_sdk import open_config, shut_down
 from mesh.names import GATEWAY
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
 from mesh.security_headers import install_security_headers
-
-log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -53,15 +49,10 @@ def create_app(
                 gateway.apply_live,
                 LiveConfigMetrics(metrics.registry),
             )
-            config_client = None
             if registry is not None:
                 for service in gateway.pools:
                     await gateway.directory.watch(registry, service)
-                try:
-                    config_client = await open_config(settings)
-                    await live.start(config_client)
-                except Exception as exc:  # the SDK raises bare Exceptions; the env settings stay
-                    log.warning("no live settings from Nacos Config (%s); the environment's stay", exc)
+                await live.connect(settings)
             jobs = gateway.jobs
             worker = JobWorker(jobs.store, gateway.reader, settings, jobs.metrics, jobs.submitted)
             worker.start()
@@ -72,8 +63,7 @@ def create_app(
                 ready.set("stopping")
                 await worker.stop()
                 await gateway.directory.close()
-                if config_client is not None:
-                    await shut_down(config_client)
+                await live.close()
                 gateway.close()
 
     app = FastAPI(title="OCR Mesh gateway", version=settings.version, lifespan=lifespan)

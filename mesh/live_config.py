@@ -18,6 +18,9 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, ValidationError
 from v2.nacos import ConfigParam, NacosConfigService
 
+from mesh.nacos_sdk import open_config, shut_down
+from mesh.settings import MeshSettings
+
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
@@ -106,6 +109,18 @@ class LiveConfig(Generic[M]):
         text = await client.get_config(ConfigParam(data_id=self.data_id, group=self.group))
         self.apply_text(text)
         await client.add_listener(self.data_id, self.group, self._changed)
+
+    async def connect(self, settings: MeshSettings) -> None:
+        """Open a config client and start; when Nacos Config cannot be read, the env values stay."""
+        try:
+            await self.start(await open_config(settings))
+        except Exception as exc:  # the SDK raises bare Exceptions
+            log.warning("no live settings from Nacos Config (%s); the environment's stay", exc)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await shut_down(self._client)
+            self._client = None
 
     async def _changed(self, _tenant: str, _group: str, _data_id: str, content: str | None) -> None:
         self.apply_text(content)

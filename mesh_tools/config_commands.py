@@ -19,12 +19,15 @@ from gateway.live import GatewayLive
 from mesh.live_config import LiveConfigRefused, data_id, parse
 from mesh.nacos_http import NacosApi, read_config_history, read_login
 from mesh.nacos_sdk import open_config, shut_down
-from mesh.names import GATEWAY
+from mesh.names import GATEWAY, OCR_SERVICE
 from mesh.settings import MeshSettings
+from ocr_service.config import OcrSettings
+from ocr_service.live import OcrLive
 
 # The services that have live settings, and the model each checks them with.
 MODELS: dict[str, tuple[type[BaseModel], BaseModel]] = {
     GATEWAY: (GatewayLive, GatewayLive.from_settings(GatewaySettings(nacos_enabled=False))),
+    OCR_SERVICE: (OcrLive, OcrLive.from_settings(OcrSettings(nacos_enabled=False))),
 }
 
 

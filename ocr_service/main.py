@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from mesh.discovery import ServiceDirectory
 from mesh.errors import install_error_handlers
+from mesh.live_config import LiveConfig, LiveConfigMetrics
 from mesh.names import OCR_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
@@ -19,6 +20,7 @@ from mesh.security_headers import install_security_headers
 from mesh.tokens import TokenVerifier, jwks_from_directory
 from ocr_service.config import OcrSettings
 from ocr_service.engines.factory import build_engine
+from ocr_service.live import OcrLive
 from ocr_service.metrics import OcrMetrics
 from ocr_service.service import OcrService
 from ocr_service.state import OcrNode
@@ -75,7 +77,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = OcrService(settings, build_engine(settings), OcrMetrics(metrics.registry), ready)
         starting = asyncio.create_task(_start_engine(service, ready))
+        live = LiveConfig(
+            OCR_SERVICE,
+            settings.nacos_group,
+            OcrLive,
+            OcrLive.from_settings(settings),
+            lambda values: service.retune(values.over(settings)),
+            LiveConfigMetrics(metrics.registry),
+        )
         async with AsyncExitStack() as stack:
+            if registry is not None:
+                await live.connect(settings)
+                stack.push_async_callback(live.close)
             checker = verifier
             if checker is None and settings.require_token:
                 checker = await _jwks_verifier(settings, registry, stack)

@@ -55,6 +55,10 @@ class OcrService:
         self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-decode")
         self._ocr_estimate = 1.0  # seconds per request, smoothed
 
+    def retune(self, settings: OcrSettings) -> None:
+        """Live settings (queue size, deadline, QR scanning): the next request reads them."""
+        self.settings = settings
+
     @property
     def engine_busy(self) -> bool:
         """A request holds the engine."""

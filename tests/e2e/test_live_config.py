@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import httpx
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 from v2.nacos import ConfigParam
@@ -24,6 +26,7 @@ from tests.e2e.browser import log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
 
 pytestmark = pytest.mark.e2e
+FRESH = {"Cache-Control": "no-store"}  # each request must reach a node, not the result cache
 
 
 def _settings(mesh: RunningMesh) -> MeshSettings:
@@ -31,13 +34,13 @@ def _settings(mesh: RunningMesh) -> MeshSettings:
     return MeshSettings(data_dir=mesh.launcher.data_dir, nacos_addr=f"{nacos.host}:{nacos.port}")
 
 
-def write_entry(mesh: RunningMesh, content: str | None) -> None:
-    """Publish the gateway's entry (None: delete it) as an operator would, with the Nacos SDK."""
+def write_entry(mesh: RunningMesh, content: str | None, service: str = GATEWAY) -> None:
+    """Publish a service's entry (None: delete it) as an operator would, with the Nacos SDK."""
 
     async def send() -> None:
         client = await open_config(_settings(mesh))
         try:
-            param = ConfigParam(data_id=data_id(GATEWAY), group=NACOS_GROUP, content=content or "")
+            param = ConfigParam(data_id=data_id(service), group=NACOS_GROUP, content=content or "")
             if content is None:
                 await client.remove_config(param)
             else:
@@ -149,3 +152,30 @@ def test_ocr_mesh_config_sets_shows_records_and_unsets_an_entry(
     unset(settings, GATEWAY)
     assert show(settings, GATEWAY) == ""
     until(lambda: client.get("/api/instances").status_code == 200, 10, "the environment's limit back")
+
+
+def test_the_ocr_nodes_follow_their_own_entry(mesh: RunningMesh, client: httpx.Client) -> None:
+    """ocr-service.yaml turns QR scanning off on every OCR node, and deleting it turns it back on."""
+    code = cv2.resize(cv2.QRCodeEncoder.create().encode("https://example.com/live"), None, fx=6, fy=6)
+    canvas = np.full((420, 900), 255, dtype=np.uint8)
+    canvas[40 : 40 + code.shape[0], 560 : 560 + code.shape[1]] = code
+    ok, png = cv2.imencode(".png", canvas)
+    assert ok
+
+    def codes_on_both() -> set[int]:
+        seen: dict[str, int] = {}
+        while len(seen) < 2:  # one answer from each node (round robin, or least in flight)
+            r = client.post(
+                "/api/ocr", files={"image": ("qr.png", png.tobytes(), "image/png")}, headers=FRESH
+            )
+            assert r.status_code == 200, r.text
+            seen[r.headers["X-Served-By"]] = len(r.json()["qr_codes"])
+        return set(seen.values())
+
+    assert codes_on_both() == {1}
+    try:
+        write_entry(mesh, "qr_codes: false\n", OCR_SERVICE)
+        until(lambda: codes_on_both() == {0}, 10, "QR scanning off on both nodes")
+    finally:
+        write_entry(mesh, None, OCR_SERVICE)
+    until(lambda: codes_on_both() == {1}, 10, "QR scanning back on both nodes")
