@@ -22,7 +22,7 @@ from mesh.nacos_sdk import open_config, shut_down
 from mesh.names import GATEWAY, NACOS_GROUP, OCR_SERVICE, USER_SERVICE
 from mesh.settings import MeshSettings
 from mesh_tools.config_commands import history, set_values, show, unset
-from tests.e2e.browser import log_in, open_app, unique_username
+from tests.e2e.browser import PageWatch, log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
 
 pytestmark = pytest.mark.e2e
@@ -179,3 +179,22 @@ def test_the_ocr_nodes_follow_their_own_entry(mesh: RunningMesh, client: httpx.C
     finally:
         write_entry(mesh, None, OCR_SERVICE)
     until(lambda: codes_on_both() == {1}, 10, "QR scanning back on both nodes")
+
+
+def test_the_page_shows_the_maintenance_message(
+    mesh: RunningMesh, watched: tuple[Page, PageWatch], account: tuple[str, str]
+) -> None:
+    """Logged in when the switch goes on: the mesh view's next poll shows the operator's words."""
+    page, seen = watched
+    open_app(page)
+    log_in(page, *account)
+    expect(page.get_by_test_id("status-view")).to_contain_text("127.0.0.1")
+    write_entry(mesh, "maintenance: true\nmaintenance_message: Upgrading the OCR models until 14:00\n")
+    try:
+        expect(page.get_by_test_id("status-updated")).to_contain_text("Upgrading the OCR models until 14:00")
+    finally:
+        write_entry(mesh, None)
+    expect(page.get_by_test_id("status-updated")).not_to_contain_text("Upgrading", timeout=15_000)
+    # The 503s of the switch were expected (Chromium logs each as a console error); nothing else.
+    assert all("status of 503" in c for c in seen.console), seen.console
+    seen.console.clear()
