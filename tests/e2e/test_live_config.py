@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import cv2
 import httpx
@@ -26,6 +27,7 @@ from tests.e2e.browser import PageWatch, log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
 
 pytestmark = pytest.mark.e2e
+T = TypeVar("T")
 FRESH = {"Cache-Control": "no-store"}  # each request must reach a node, not the result cache
 
 
@@ -136,21 +138,28 @@ def test_the_mesh_view_marks_the_canary_version(
 def test_ocr_mesh_config_sets_shows_records_and_unsets_an_entry(
     mesh: RunningMesh, client: httpx.Client
 ) -> None:
-    """The functions behind `ocr-mesh config set|show|history|unset`, against the real Nacos."""
+    """The functions behind `ocr-mesh config set|show|history|unset`, against the real Nacos.
+
+    Each runs in a thread of its own, as a command would in its own process: the module's
+    Playwright browser keeps an event loop running in this thread, where asyncio.run cannot."""
     settings = _settings(mesh)
-    set_values(settings, GATEWAY, ["rate_per_user=0.05", "burst_per_user=2"])
-    until(
-        lambda: client.get("/api/instances").status_code == 429, 10, "a 429 from the limit set by the command"
-    )
-    assert "rate_per_user: 0.05" in show(settings, GATEWAY)
-    set_values(settings, GATEWAY, ["maintenance_retry_after=30"])  # over the entry: the limit stays
-    assert "burst_per_user: 2" in show(settings, GATEWAY) and "maintenance_retry_after: 30" in show(
-        settings, GATEWAY
-    )
-    changes = history(settings, GATEWAY)
-    assert changes and "updated" in changes[0], changes
-    unset(settings, GATEWAY)
-    assert show(settings, GATEWAY) == ""
+    with ThreadPoolExecutor(1) as pool:
+
+        def cli(command: Callable[..., T], *args: object) -> T:
+            return pool.submit(command, settings, GATEWAY, *args).result()
+
+        cli(set_values, ["rate_per_user=0.05", "burst_per_user=2"])
+        until(
+            lambda: client.get("/api/instances").status_code == 429, 10, "a 429 from the limit set by `set`"
+        )
+        assert "rate_per_user: 0.05" in cli(show)
+        cli(set_values, ["maintenance_retry_after=30"])  # over the entry: the limit stays
+        shown = cli(show)
+        assert "burst_per_user: 2" in shown and "maintenance_retry_after: 30" in shown, shown
+        changes = cli(history)
+        assert changes and "updated" in changes[0], changes
+        cli(unset)
+        assert cli(show) == ""
     until(lambda: client.get("/api/instances").status_code == 200, 10, "the environment's limit back")
 
 
