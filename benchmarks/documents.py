@@ -18,6 +18,7 @@ import argparse
 import io
 import multiprocessing as mp
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ import httpx
 import numpy as np
 import psutil
 from PIL import Image
+
+# The repository first: this folder's own gateway.py would otherwise shadow the gateway package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.documents.pages import RenderLimits, render_page
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
