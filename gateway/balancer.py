@@ -8,12 +8,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from mesh.errors import ServiceUnavailable
 from mesh.registry import ServiceInstance
 
-STRATEGIES = ("round_robin", "weighted_random", "least_in_flight")
+Strategy = Literal["round_robin", "weighted_random", "least_in_flight"]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 
 @dataclass
@@ -48,12 +49,8 @@ class Pool:
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
         self.service = service
-        self.strategy = strategy
-        self._eject_after = eject_after
-        self._eject_seconds = eject_seconds
+        self.retune(strategy, eject_after, eject_seconds)
         self._rng = rng or random.Random()
         self._clock = clock
         self._counter = itertools.count()

@@ -18,15 +18,21 @@ def _version(endpoint: Endpoint) -> str:
     return endpoint.instance.metadata.get("version", "")
 
 
+def is_canary(metadata: dict[str, str], live: GatewayLive) -> bool:
+    """Whether an instance with this Nacos metadata is of the live canary version."""
+    return (
+        bool(live.canary_version and live.canary_percent > 0)
+        and metadata.get("version") == live.canary_version
+    )
+
+
 def avoid_for(endpoints: list[Endpoint], live: GatewayLive, hint: str | None, draw: float) -> frozenset[str]:
     """Addresses the first attempt stays off; `draw` is a uniform number in [0, 1)."""
     usable = {e.address: e for e in endpoints if e.instance.usable}
     if hint:
         wanted = {a for a, e in usable.items() if _version(e) == hint}
         return frozenset(usable.keys() - wanted) if wanted else frozenset()
-    if not live.canary_version or live.canary_percent <= 0:
-        return frozenset()
-    canary = {a for a, e in usable.items() if _version(e) == live.canary_version}
+    canary = {a for a, e in usable.items() if is_canary(e.instance.metadata, live)}
     stable = usable.keys() - canary
     if not canary or not stable:
         return frozenset()

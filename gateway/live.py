@@ -3,13 +3,9 @@ ejection, and the maintenance switch. Every other setting needs a restart (docs/
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.config import GatewaySettings
-
-Strategy = Literal["round_robin", "weighted_random", "least_in_flight"]
+from gateway.balancer import Strategy
 
 
 class GatewayLive(BaseModel):
@@ -30,19 +26,3 @@ class GatewayLive(BaseModel):
         default="OCR Mesh is down for maintenance; please try again shortly.", min_length=1, max_length=500
     )
     maintenance_retry_after: int = Field(default=60, ge=1, le=86_400)
-
-    @classmethod
-    def from_settings(cls, s: GatewaySettings) -> GatewayLive:
-        """The environment's values: what applies until (and unless) Nacos Config says otherwise."""
-        return cls.model_validate(
-            {
-                "rate_per_user": s.rate_per_user,
-                "burst_per_user": s.burst_per_user,
-                "rate_per_client": s.rate_per_client,
-                "burst_per_client": s.burst_per_client,
-                "ocr_strategy": s.ocr_strategy,
-                "user_strategy": s.user_strategy,
-                "eject_after_failures": s.eject_after_failures,
-                "eject_seconds": s.eject_seconds,
-            }
-        )

@@ -60,7 +60,7 @@ class Route:
     attempt_timeout: float
     max_attempts: int = 3
     slot_wait: float = 10.0
-    connect_timeout: float = 0.5
+    connect_timeout: float = 0.25  # GatewaySettings.connect_timeout
 
 
 def forwardable(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

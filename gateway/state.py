@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 
 from gateway.balancer import Pool
-from gateway.canary import HINT_HEADER, avoid_for
+from gateway.canary import HINT_HEADER, avoid_for, is_canary
 from gateway.config import GatewaySettings
 from gateway.documents.cache import ResultCache
 from gateway.documents.reader import PageReader
@@ -21,6 +21,7 @@ from gateway.live import GatewayLive
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Forwarder, Route, Upstream
 from mesh.discovery import NacosView, ServiceDirectory
+from mesh.live_config import from_env
 from mesh.registry import ServiceInstance
 from mesh.tokens import TokenVerifier
 
@@ -49,7 +50,7 @@ class Gateway:
         self.forwarder = Forwarder(client, metrics)
         self.user_limits = TokenBuckets(s.rate_per_user, s.burst_per_user)
         self.client_limits = TokenBuckets(s.rate_per_client, s.burst_per_client)
-        self.live = GatewayLive.from_settings(s)
+        self.live = from_env(GatewayLive, s)
         self._draws = random.Random()  # the canary split's coin
         self.verifier = TokenVerifier(self._fetch_jwks, issuer=s.token_issuer, audience=s.token_audience)
         self.metrics = metrics
@@ -125,10 +126,8 @@ class Gateway:
             name: _beside_nacos(pool.snapshot(), self.directory.nacos_view(name))
             for name, pool in self.pools.items()
         }
-        live = self.live
         for entry in found[self.settings.ocr_service]:
-            version = entry["metadata"].get("version")
-            entry["canary"] = bool(live.canary_percent and version and version == live.canary_version)
+            entry["canary"] = is_canary(entry["metadata"], self.live)
         return found
 
 

@@ -44,6 +44,15 @@ class LiveConfigMetrics:
         )
 
 
+def from_env(model: type[M], settings: BaseModel) -> M:
+    """The model filled from the service's settings (its environment): what applies until, and
+    unless, Nacos Config says otherwise. Keys the settings lack keep the model's own default."""
+    fields = type(settings).model_fields
+    return model.model_validate(
+        {name: getattr(settings, name) for name in model.model_fields if name in fields}
+    )
+
+
 def parse(text: str | None, model: type[M], defaults: M) -> M:
     """The settings an entry's text gives: its keys over the defaults, validated whole."""
     if not text or not text.strip():
@@ -80,7 +89,6 @@ class LiveConfig(Generic[M]):
         self._on_change = on_change
         self._metrics = metrics
         self.current = defaults
-        self.refused: str | None = None  # why the last entry was refused, until one is applied
         self._client: NacosConfigService | None = None
 
     def apply_text(self, text: str | None) -> bool:
@@ -88,13 +96,11 @@ class LiveConfig(Generic[M]):
         try:
             settings = parse(text, self._model, self._defaults)
         except LiveConfigRefused as exc:
-            self.refused = str(exc)
             self._metrics.updates.labels("refused").inc()
             log.warning(
                 "refused the Nacos Config entry %s: %s; keeping the last good settings", self.data_id, exc
             )
             return False
-        self.refused = None
         self._metrics.updates.labels("applied").inc()
         if settings != self.current:
             changed = {k: v for k, v in settings.model_dump().items() if getattr(self.current, k) != v}
@@ -103,17 +109,15 @@ class LiveConfig(Generic[M]):
             log.info("applied the Nacos Config entry %s: %s", self.data_id, changed)
         return True
 
-    async def start(self, client: NacosConfigService) -> None:
-        """Read the entry now (if any) and follow its changes."""
-        self._client = client
-        text = await client.get_config(ConfigParam(data_id=self.data_id, group=self.group))
-        self.apply_text(text)
-        await client.add_listener(self.data_id, self.group, self._changed)
-
     async def connect(self, settings: MeshSettings) -> None:
-        """Open a config client and start; when Nacos Config cannot be read, the env values stay."""
+        """Read the entry now (if any) and follow its changes; when Nacos Config cannot be read,
+        the environment's values stay."""
         try:
-            await self.start(await open_config(settings))
+            self._client = await open_config(settings)
+            self.apply_text(
+                await self._client.get_config(ConfigParam(data_id=self.data_id, group=self.group))
+            )
+            await self._client.add_listener(self.data_id, self.group, self._changed)
         except Exception as exc:  # the SDK raises bare Exceptions
             log.warning("no live settings from Nacos Config (%s); the environment's stay", exc)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from v2.nacos import ClientConfig, ClientConfigBuilder, GRPCConfig, NacosConfigService, NacosNamingService
 from v2.nacos.transport.model.internal_request import HealthCheckRequest
@@ -14,6 +15,7 @@ from mesh.settings import MeshSettings
 
 log = logging.getLogger(__name__)
 
+C = TypeVar("C")
 WEDGED_AFTER = 10.0  # s disconnected while Nacos answers HTTP before the SDK's client is replaced
 
 
@@ -33,16 +35,22 @@ def _client_config(settings: MeshSettings, timeout: float) -> ClientConfig:
     return builder.build()
 
 
-async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingService:
-    """A logged-in SDK naming client with its gRPC connection open."""
+async def _opened(
+    create: Callable[[ClientConfig], Awaitable[C]], settings: MeshSettings, timeout: float
+) -> C:
+    """An SDK client from `create`, logged in with its gRPC connection open, or RegistryUnavailable."""
     # The SDK tries the servers of a cluster one after another, each with the gRPC timeout.
     overall = timeout * len(nacos_servers(settings.nacos_addr)) + 2.0
-    config = _client_config(settings, timeout)
     try:
-        naming = await asyncio.wait_for(NacosNamingService.create_naming_service(config), overall)
+        return await asyncio.wait_for(create(_client_config(settings, timeout)), overall)
     except Exception as exc:  # the SDK raises bare Exceptions and NacosException
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise RegistryUnavailable(f"cannot connect to Nacos at {settings.nacos_addr}: {reason}") from exc
+
+
+async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingService:
+    """A logged-in SDK naming client with its gRPC connection open."""
+    naming = await _opened(NacosNamingService.create_naming_service, settings, timeout)
     await _redo_on_reconnect(naming)
     _one_reconnect_at_a_time(naming)
     return naming
@@ -50,15 +58,7 @@ async def open_naming(settings: MeshSettings, timeout: float) -> NacosNamingServ
 
 async def open_config(settings: MeshSettings, timeout: float = 10.0) -> NacosConfigService:
     """A logged-in SDK config client (Nacos Config: get, publish, listen)."""
-    overall = timeout * len(nacos_servers(settings.nacos_addr)) + 2.0
-    config = _client_config(settings, timeout)
-    try:
-        return await asyncio.wait_for(NacosConfigService.create_config_service(config), overall)
-    except Exception as exc:  # the SDK raises bare Exceptions and NacosException
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise RegistryUnavailable(
-            f"cannot connect to Nacos Config at {settings.nacos_addr}: {reason}"
-        ) from exc
+    return await _opened(NacosConfigService.create_config_service, settings, timeout)
 
 
 async def shut_down(naming: NacosNamingService | NacosConfigService) -> None:

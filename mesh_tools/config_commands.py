@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import yaml
 from pydantic import BaseModel
-from v2.nacos import ConfigParam
+from v2.nacos import ConfigParam, NacosConfigService
 
 from gateway.config import GatewaySettings
 from gateway.live import GatewayLive
-from mesh.live_config import LiveConfigRefused, data_id, parse
+from mesh.live_config import LiveConfigRefused, data_id, from_env, parse
 from mesh.nacos_http import NacosApi, read_config_history, read_login
 from mesh.nacos_sdk import open_config, shut_down
 from mesh.names import GATEWAY, OCR_SERVICE
@@ -26,32 +28,43 @@ from ocr_service.live import OcrLive
 
 # The services that have live settings, and the model each checks them with.
 MODELS: dict[str, tuple[type[BaseModel], BaseModel]] = {
-    GATEWAY: (GatewayLive, GatewayLive.from_settings(GatewaySettings(nacos_enabled=False))),
-    OCR_SERVICE: (OcrLive, OcrLive.from_settings(OcrSettings(nacos_enabled=False))),
+    GATEWAY: (GatewayLive, from_env(GatewayLive, GatewaySettings(nacos_enabled=False))),
+    OCR_SERVICE: (OcrLive, from_env(OcrLive, OcrSettings(nacos_enabled=False))),
 }
 
 
-async def _with_client(
-    settings: MeshSettings, service: str, content: str | None = None, *, delete: bool = False
-) -> str:
+@asynccontextmanager
+async def _entry(
+    settings: MeshSettings, service: str
+) -> AsyncIterator[tuple[NacosConfigService, ConfigParam]]:
+    """A config client for one command, and the service's entry."""
     client = await open_config(settings)
     try:
-        param = ConfigParam(data_id=data_id(service), group=settings.nacos_group, content=content or "")
-        if delete:
-            await client.remove_config(param)
-            return ""
-        if content is not None:
-            if not await client.publish_config(param):
-                raise RuntimeError("Nacos refused to publish the entry")
-            return content
-        return await client.get_config(param) or ""
+        yield client, ConfigParam(data_id=data_id(service), group=settings.nacos_group)
     finally:
         await shut_down(client)
 
 
+async def _read(settings: MeshSettings, service: str) -> str:
+    async with _entry(settings, service) as (client, param):
+        return await client.get_config(param) or ""
+
+
+async def _publish(settings: MeshSettings, service: str, text: str) -> None:
+    async with _entry(settings, service) as (client, param):
+        param.content = text
+        if not await client.publish_config(param):
+            raise RuntimeError("Nacos refused to publish the entry")
+
+
+async def _remove(settings: MeshSettings, service: str) -> None:
+    async with _entry(settings, service) as (client, param):
+        await client.remove_config(param)
+
+
 def show(settings: MeshSettings, service: str) -> str:
     """The entry's text ("" when there is none)."""
-    return asyncio.run(_with_client(settings, service))
+    return asyncio.run(_read(settings, service))
 
 
 def updated(current: str, pairs: list[str], service: str) -> str:
@@ -70,12 +83,14 @@ def updated(current: str, pairs: list[str], service: str) -> str:
 
 
 def set_values(settings: MeshSettings, service: str, pairs: list[str]) -> str:
+    """Set KEY=VALUE pairs over the current entry; the text published."""
     text = updated(show(settings, service), pairs, service)
-    return asyncio.run(_with_client(settings, service, text))
+    asyncio.run(_publish(settings, service, text))
+    return text
 
 
 def unset(settings: MeshSettings, service: str) -> None:
-    asyncio.run(_with_client(settings, service, delete=True))
+    asyncio.run(_remove(settings, service))
 
 
 def history(settings: MeshSettings, service: str) -> list[str]:

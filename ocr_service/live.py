@@ -15,12 +15,6 @@ class OcrLive(BaseModel):
     queue_deadline_seconds: float = Field(gt=0, le=3600)  # a request that waited longer is dropped
     qr_codes: bool  # scan every image for QR codes beside the text
 
-    @classmethod
-    def from_settings(cls, s: OcrSettings) -> OcrLive:
-        return cls(
-            queue_size=s.queue_size, queue_deadline_seconds=s.queue_deadline_seconds, qr_codes=s.qr_codes
-        )
-
     def over(self, s: OcrSettings) -> OcrSettings:
         """`s` with these values: what the node's service reads from the next request on."""
         return s.model_copy(update=self.model_dump())

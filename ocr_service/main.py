@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from mesh.discovery import ServiceDirectory
 from mesh.errors import install_error_handlers
-from mesh.live_config import LiveConfig, LiveConfigMetrics
+from mesh.live_config import LiveConfig, LiveConfigMetrics, from_env
 from mesh.names import OCR_SERVICE
 from mesh.observability import Readiness, install_observability
 from mesh.registry import NacosRegistry
@@ -81,7 +81,7 @@ def create_app(
             OCR_SERVICE,
             settings.nacos_group,
             OcrLive,
-            OcrLive.from_settings(settings),
+            from_env(OcrLive, settings),
             lambda values: service.retune(values.over(settings)),
             LiveConfigMetrics(metrics.registry),
         )

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from prometheus_client import CollectorRegistry
 
-from mesh.live_config import LiveConfig, LiveConfigMetrics
+from mesh.live_config import LiveConfig, LiveConfigMetrics, from_env
 from mesh.names import NACOS_GROUP, OCR_SERVICE
 from ocr_service.live import OcrLive
 from ocr_service.service import OcrService
@@ -30,7 +30,7 @@ def test_qr_scanning_and_the_queue_follow_the_live_entry(ocr_client: TestClient,
         OCR_SERVICE,
         NACOS_GROUP,
         OcrLive,
-        OcrLive.from_settings(start),
+        from_env(OcrLive, start),
         lambda values: service.retune(values.over(start)),
         LiveConfigMetrics(CollectorRegistry()),
     )
