@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from mesh.errors import ServiceUnavailable
-from mesh.registry import ServiceInstance
+from mesh.instances import ServiceInstance
 
 Strategy = Literal["round_robin", "weighted_random", "least_in_flight"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from gateway.documents.settings import DocumentSettings
 from gateway.jobs.settings import JobSettings
+from gateway.monitoring.settings import MonitoringSettings
 from mesh.names import OCR_SERVICE, USER_SERVICE
 from mesh.settings import MeshSettings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
-class GatewaySettings(MeshSettings, DocumentSettings, JobSettings):
+class GatewaySettings(MeshSettings, DocumentSettings, JobSettings, MonitoringSettings):
     port: int = 8080
     web_dir: Path = WEB_DIR
     ocr_service: str = OCR_SERVICE

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -14,6 +15,8 @@ from gateway.jobs.views import router as jobs_router
 from gateway.jobs.worker import JobWorker
 from gateway.live import GatewayLive
 from gateway.metrics import GatewayMetrics
+from gateway.monitoring.service import Prometheus
+from gateway.monitoring.views import router as monitoring_router
 from gateway.routes import router
 from gateway.state import Gateway
 from mesh.errors import install_error_handlers
@@ -36,9 +39,13 @@ def create_app(
         # peer's delayed ACK. Idle connections are dropped before the services' 30 s keep-alive
         # ends, so a reused one is never already closed. Answers pass on as they came.
         upstream = aiohttp.TCPConnector(limit=settings.max_connections, keepalive_timeout=15)
-        async with aiohttp.ClientSession(
-            connector=upstream, auto_decompress=False, skip_auto_headers=("User-Agent",)
-        ) as client:
+        async with (
+            aiohttp.ClientSession(
+                connector=upstream, auto_decompress=False, skip_auto_headers=("User-Agent",)
+            ) as client,
+            httpx.AsyncClient(timeout=settings.prometheus_timeout, trust_env=False) as prometheus,
+        ):
+            app.state.prometheus = Prometheus(settings.prometheus_url, prometheus)
             gateway = Gateway(settings, client, GatewayMetrics(metrics.registry))
             app.state.gateway = gateway
             live = LiveConfig(
@@ -72,6 +79,7 @@ def create_app(
     install_security_headers(app)
     app.include_router(router)
     app.include_router(jobs_router)
+    app.include_router(monitoring_router)
     if settings.web_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
     return app

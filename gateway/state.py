@@ -21,8 +21,8 @@ from gateway.live import GatewayLive
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Forwarder, Route, Upstream
 from mesh.discovery import NacosView, ServiceDirectory
+from mesh.instances import ServiceInstance
 from mesh.live_config import from_env
-from mesh.registry import ServiceInstance
 from mesh.tokens import TokenVerifier
 
 

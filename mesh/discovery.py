@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mesh.registry import NacosRegistry, ServiceInstance
+from mesh.instances import ServiceInstance
+from mesh.registry import NacosRegistry
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -18,34 +17,13 @@ from v2.nacos import (
     SubscribeServiceParam,
 )
 
-from mesh.nacos_http import NacosApi, NacosHttpError, read_hosts, read_login
-from mesh.nacos_sdk import WEDGED_AFTER, RegistryUnavailable, nacos_servers, open_naming, shut_down
+from mesh.instances import ServiceInstance
+from mesh.nacos_lister import NacosHttpLister
+from mesh.nacos_sdk import WEDGED_AFTER, RegistryUnavailable, open_naming, shut_down
 from mesh.names import GATEWAY
 from mesh.settings import MeshSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServiceInstance:
-    """One instance of a service as Nacos reports it."""
-
-    service: str
-    host: str
-    port: int
-    weight: float = 1.0
-    healthy: bool = True
-    enabled: bool = True
-    metadata: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    @property
-    def usable(self) -> bool:
-        """Healthy, enabled and with a positive weight."""
-        return self.healthy and self.enabled and self.weight > 0
 
 
 Listener = Callable[[str, list[ServiceInstance]], Awaitable[None] | None]
@@ -71,9 +49,8 @@ class NacosRegistry:
         self._group = settings.nacos_group
         self._settings = settings
         self._registered: list[RegisterInstanceParam] = []
-        self._servers = nacos_servers(settings.nacos_addr)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(2.0), trust_env=False)
-        self._http_token: tuple[str, str, float] | None = None  # server, token, renew after
+        self._lister = NacosHttpLister(settings, self._http)
         self._subscriptions: list[SubscribeServiceParam] = []
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
@@ -183,45 +160,8 @@ class NacosRegistry:
             return False
 
     async def instances_over_http(self, service: str) -> list[ServiceInstance]:
-        """The instance list from the HTTP open API (the fallback while the push stream is down);
-        the servers of a cluster are asked in turn."""
-        failures = []
-        for server in self._servers:
-            try:
-                return await self._list_over_http(server, service)
-            except (httpx.HTTPError, NacosHttpError, KeyError, ValueError) as exc:
-                failures.append(f"{server}: {type(exc).__name__}")
-                self._http_token = None
-        raise RegistryUnavailable(f"no Nacos server answered over HTTP ({', '.join(failures)})")
-
-    async def _list_over_http(self, server: str, service: str) -> list[ServiceInstance]:
-        api = NacosApi.at(server)
-        request = api.instance_list(
-            service, await self._token(api), self._group, self._settings.nacos_namespace
-        )
-        return [
-            ServiceInstance(
-                service=service,
-                host=str(h["ip"]),
-                port=int(h["port"]),
-                weight=float(h.get("weight", 1.0)),
-                healthy=bool(h.get("healthy", True)),
-                enabled=bool(h.get("enabled", True)),
-                metadata={str(k): str(v) for k, v in (h.get("metadata") or {}).items()},
-            )
-            for h in read_hosts(await self._http.send(request))
-        ]
-
-    async def _token(self, api: NacosApi) -> str:
-        """An HTTP access token from this server, reused until half its lifetime has passed."""
-        if self._http_token and self._http_token[0] == api.base and self._http_token[2] > time.monotonic():
-            return self._http_token[1]
-        username, password = self._settings.nacos_credentials()
-        if not password:
-            return ""
-        login = read_login(await self._http.send(api.login(username, password)))
-        self._http_token = (api.base, login.token, time.monotonic() + login.ttl_seconds / 2)
-        return login.token
+        """The instance list from the HTTP open API (the fallback while the push stream is down)."""
+        return await self._lister.instances(service)
 
     async def _replace_when_wedged(self, every: float = 2.0, wedged_after: float = WEDGED_AFTER) -> None:
         """Replace the SDK's client when it cannot query Nacos while Nacos answers over HTTP.

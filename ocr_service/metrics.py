@@ -20,6 +20,9 @@ class OcrMetrics:
         self.queue_depth = Gauge(
             "ocr_queue_depth", "OCR requests admitted: waiting plus running", registry=registry
         )
+        self.queue_limit = Gauge(
+            "ocr_queue_limit", "Requests admitted at most (queue_size + the one running)", registry=registry
+        )
         self.queue_wait = Histogram(
             "ocr_queue_wait_seconds", "Time waiting for the engine", registry=registry, buckets=_SECONDS
         )

@@ -54,10 +54,12 @@ class OcrService:
         self._slot = asyncio.Semaphore(1)
         self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-decode")
         self._ocr_estimate = 1.0  # seconds per request, smoothed
+        metrics.queue_limit.set(settings.queue_size + 1)
 
     def retune(self, settings: OcrSettings) -> None:
         """Live settings (queue size, deadline, QR scanning): the next request reads them."""
         self.settings = settings
+        self.metrics.queue_limit.set(settings.queue_size + 1)
 
     @property
     def engine_busy(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from mesh.names import OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher
 from mesh_tools.launcher.rollout import rollout
+from mesh_tools.monitoring.prometheus import Monitor
 
 
 def launcher_from_env() -> Launcher:
@@ -24,7 +25,10 @@ def launcher_from_env() -> Launcher:
 
 def cmd_up(args: argparse.Namespace) -> int:
     launcher = launcher_from_env()
-    procs = launcher.up(args.ocr, args.users, args.port)
+    monitor = args.monitor if args.monitor is not None else Monitor.installed()
+    if not monitor and args.monitor is None:
+        print("monitoring off: prometheus is not installed (scripts/bootstrap installs it)")
+    procs = launcher.up(args.ocr, args.users, args.port, monitor=monitor)
     for p in procs:
         print(f"  {p.service:<13} :{p.port}  pid {p.pid}  log {p.log}")
     print(f"OCR Mesh is ready: http://{launcher.host}:{args.port}/")
@@ -66,6 +70,12 @@ def register(sub: Any) -> None:
     up.add_argument("--ocr", type=int, default=2, help="number of ocr-service instances (default 2)")
     up.add_argument("--users", type=int, default=1, help="number of user-service instances (default 1)")
     up.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
+    up.add_argument(
+        "--monitor",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start Prometheus beside the mesh (default: on when prometheus is installed)",
+    )
     up.add_argument("--detach", action="store_true", help="return once ready and leave it running")
     up.set_defaults(func=cmd_up)
 

@@ -21,6 +21,7 @@ from mesh_tools.launcher.procs import (
     stop_pid,
     wait_http,
 )
+from mesh_tools.monitoring.prometheus import Monitor
 from mesh_tools.nacos_server.server import NacosServer, default_kind
 
 MODULES = {USER_SERVICE: "user_service", OCR_SERVICE: "ocr_service", GATEWAY: "gateway"}
@@ -72,6 +73,9 @@ class Launcher:
             OCR_MESH_NACOS_ADDR=f"{self.nacos.host}:{self.nacos.port}",
             PYTHONUNBUFFERED="1",
         )
+        prometheus = self._load().get("prometheus")
+        if prometheus:  # the gateway draws the page's charts from it
+            env["OCR_MESH_PROMETHEUS_URL"] = str(prometheus)
         return env
 
     def start_service(
@@ -120,7 +124,11 @@ class Launcher:
             return False
         return any(h["port"] == proc.port and h.get("healthy") for h in hosts)
 
-    def up(self, ocr: int, users: int, gateway_port: int = 8080) -> list[Proc]:
+    def monitor(self) -> Monitor:
+        return Monitor(self.data_dir, self.host, f"{self.nacos.host}:{self.nacos.port}")
+
+    def up(self, ocr: int, users: int, gateway_port: int = 8080, *, monitor: bool = False) -> list[Proc]:
+        """Nacos (unless it runs), then Prometheus if asked, the services, and the gateway last."""
         if self.procs() and any(
             read_pid(Path(self.run_dir / f"{p.service}-{p.port}.pid")) for p in self.procs()
         ):
@@ -133,6 +141,15 @@ class Launcher:
             raise LaunchError(
                 f"port {gateway_port} on {self.host} is already in use; the gateway cannot start"
             )
+        if monitor:
+            try:
+                prometheus = self.monitor().start()
+            except BaseException:
+                self.monitor().stop()
+                self.down()
+                raise
+            self._save(self._load() | {"prometheus": prometheus.url})
+            print(f"Prometheus ready at {prometheus.url} (targets from Nacos via :{prometheus.targets_port})")
         started = [self.start_service(USER_SERVICE) for _ in range(users)]
         started += [self.start_service(OCR_SERVICE) for _ in range(ocr)]
         started.append(self.start_service(GATEWAY, gateway_port))
@@ -159,6 +176,8 @@ class Launcher:
         for proc in order:
             graceful = self.stop_service(proc)
             said.append(f"stopped {proc.service} on :{proc.port}{'' if graceful else ' (killed)'}")
+        if self._load().get("prometheus"):
+            said += self.monitor().stop()
         if self._load().get("started_nacos") and not keep_nacos:
             said.append(self.nacos.stop())
         self._save({"procs": [], "started_nacos": False})

@@ -18,8 +18,8 @@ from PIL import Image
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from gateway.state import Gateway
+from mesh.instances import ServiceInstance
 from mesh.names import OCR_SERVICE
-from mesh.registry import ServiceInstance
 from mesh.tokens import Principal
 
 HOST = "127.0.0.1"

@@ -16,6 +16,7 @@ from tests.e2e.browser import PageWatch, chromium, enforce_csp, new_context, uni
 from tests.support import free_base_port
 
 PASSWORD = "Lantern-orbit-2026"  # the browser tests' accounts
+TARGETS_GRACE_SECONDS = 45  # how long Prometheus scrapes an instance gone from Nacos (> the alert's for)
 
 
 @dataclass
@@ -31,10 +32,11 @@ class RunningMesh:
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMesh]:
     data_dir: Path = tmp_path_factory.mktemp("mesh-data")
     os.environ["OCR_MESH_DATA_DIR"] = str(data_dir)
+    os.environ["OCR_MESH_TARGETS_GRACE_SECONDS"] = str(TARGETS_GRACE_SECONDS)
     nacos_port = free_base_port(18848, (-1000, 0, 1000, 1001, 2000))
     gateway_port = free_base_port(18080)
     launcher = Launcher(data_dir, nacos_port=nacos_port)
-    launcher.up(ocr=2, users=1, gateway_port=gateway_port)
+    launcher.up(ocr=2, users=1, gateway_port=gateway_port, monitor=True)
     try:
         yield RunningMesh(launcher, f"http://127.0.0.1:{gateway_port}")
     finally:

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from gateway.balancer import Pool
+from mesh.instances import ServiceInstance
 from mesh.names import OCR_SERVICE
-from mesh.registry import ServiceInstance
 
 
 def _instances(*weights: float) -> list[ServiceInstance]:

@@ -13,8 +13,8 @@ from gateway.balancer import Endpoint
 from gateway.canary import avoid_for
 from gateway.live import GatewayLive
 from gateway.state import Gateway
+from mesh.instances import ServiceInstance
 from mesh.names import OCR_SERVICE
-from mesh.registry import ServiceInstance
 from tests.documents.rig import auth, gateway_rig, png
 
 pytestmark = pytest.mark.timeout(120)

@@ -14,8 +14,8 @@ from gateway.balancer import Pool
 from gateway.metrics import GatewayMetrics
 from gateway.proxy import Forwarder, Route, Upstream
 from mesh.errors import ServiceUnavailable, UpstreamTimeout
+from mesh.instances import ServiceInstance
 from mesh.names import OCR_SERVICE
-from mesh.registry import ServiceInstance
 from tests.gateway.upstreams import Upstreams, echo_of
 
 pytestmark = pytest.mark.timeout(30)  # a broken deadline would otherwise hang until the global timeout

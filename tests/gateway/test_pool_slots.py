@@ -8,7 +8,7 @@ import pytest
 
 from gateway.balancer import Pool
 from mesh.errors import ServiceUnavailable
-from mesh.registry import ServiceInstance
+from mesh.instances import ServiceInstance
 
 
 def _instances(n: int) -> list[ServiceInstance]:

@@ -21,8 +21,8 @@ from collections import Counter
 
 from aiohttp import web
 
+from mesh.instances import ServiceInstance
 from mesh.names import OCR_SERVICE
-from mesh.registry import ServiceInstance
 
 HOST = "127.0.0.1"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mesh.discovery import ServiceDirectory
+from mesh.instances import ServiceInstance
 from mesh.names import OCR_SERVICE
-from mesh.registry import ServiceInstance
 
 
 def _inst(port: int, weight: float = 1.0) -> ServiceInstance:
