@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.monitoring.prometheus import SCRAPE_SECONDS
+from tests.e2e.browser import log_in, open_app, screenshot
 from tests.e2e.conftest import TARGETS_GRACE_SECONDS, RunningMesh
 from tests.support import render_lines
 
@@ -194,3 +196,29 @@ def test_the_monitoring_routes_refuse_bad_input_in_the_shared_error_shape(
         "in_flight",
         "cpu",
     }
+
+
+def test_the_page_draws_the_charts_with_a_line_per_node_and_the_alerts(
+    page: Page, mesh: RunningMesh, account: tuple[str, str], token: str
+) -> None:
+    _load(mesh, token, 12)  # fresh data in the window, whatever ran before
+    nodes = sorted(f"{h['ip']}:{h['port']}" for h in mesh.nacos_instances(OCR_SERVICE))
+    open_app(page)
+    log_in(page, *account)
+    card = page.locator("#monitor-card")
+    card.scroll_into_view_if_needed()
+    page.select_option("#monitor-window", "5m")
+    throughput = page.locator('#monitor-charts figure[data-chart="throughput"] path.chart-line')
+    expect(throughput).to_have_count(len(nodes), timeout=30_000)
+    drawn = {throughput.nth(i).get_attribute("data-instance") for i in range(len(nodes))}
+    assert drawn == set(nodes)
+    expect(page.locator("#monitor-charts figure.chart")).to_have_count(6)
+    for chart in ("latency_p95", "in_flight", "cpu"):
+        expect(
+            page.locator(f'#monitor-charts figure[data-chart="{chart}"] path.chart-line')
+        ).not_to_have_count(0)
+    expect(page.locator("#monitor-legend li")).to_have_count(len(nodes))
+    expect(page.locator("#monitor-off")).to_be_hidden()
+    expect(page.locator("#monitor-alerts li")).not_to_have_count(0)  # an alert, or "no alert" said
+    expect(page.locator("#monitor-updated-text")).to_contain_text("更新于")
+    screenshot(page, "monitoring-zh")

@@ -160,6 +160,18 @@ export async function instances(signal) {
   return (r.data && r.data.services) || {};
 }
 
+/** Charts per OCR instance over a window ("5m", "15m", "1h", "6h"), from Prometheus. */
+export async function monitoringCharts(window, signal) {
+  const r = await request("GET", "/api/monitoring/charts?window=" + encodeURIComponent(window), { auth: true, signal });
+  return r.data;
+}
+
+/** Prometheus' pending and firing alerts, firing first. */
+export async function monitoringAlerts(signal) {
+  const r = await request("GET", "/api/monitoring/alerts", { auth: true, signal });
+  return (r.data && r.data.alerts) || [];
+}
+
 /**
  * Human words for an error: our own translation per code, else the server's message,
  * else a generic line with the HTTP status. Adds "try again in N s" when Retry-After.

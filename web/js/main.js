@@ -4,6 +4,7 @@
  *   upload.js    choose an image, recognise it                     results.js  show the answer
  *   mesh-view.js poll /api/instances (table in mesh-table.js)      notices.js  #notice, #error
  *   jobs.js      documents and batches as jobs, their progress     job-view.js one job's pages
+ *   monitor-view.js charts and alerts from Prometheus (charts.js)
  *   api.js       requests to the gateway, error words              i18n.js     strings zh/en
  */
 import { checkExpiryNow, currentUser, expireSession, initAuth, showLogin } from "./auth.js";
@@ -12,6 +13,7 @@ import { applyTo, toggleLang } from "./i18n.js";
 import { initJobView } from "./job-view.js";
 import { initJobs, startJobs, stopJobs } from "./jobs.js";
 import { initMeshView, meshVisibilityChanged, startMeshView, stopMeshView } from "./mesh-view.js";
+import { initMonitorView, monitorVisibilityChanged, startMonitorView, stopMonitorView } from "./monitor-view.js";
 import { initResults } from "./results.js";
 import { cancelRecognition, initUpload, resetWorkspace } from "./upload.js";
 
@@ -22,13 +24,16 @@ initUpload();
 initJobs();
 initJobView();
 initMeshView({ canPoll: checkExpiryNow, onAuthError: expireSession });
+initMonitorView({ canPoll: checkExpiryNow, onAuthError: expireSession });
 initAuth({
   onEnter() {
     startMeshView();
+    startMonitorView();
     startJobs();
   },
   onLeave() {
     stopMeshView();
+    stopMonitorView();
     stopJobs();
     cancelRecognition(true);
     resetWorkspace();
@@ -37,6 +42,7 @@ initAuth({
 document.addEventListener("visibilitychange", () => {
   if (currentUser() === null || !checkExpiryNow()) return;
   meshVisibilityChanged();
+  monitorVisibilityChanged();
 });
 // The token lives only in memory (session.js), so a fresh page always starts logged out.
 showLogin();
