@@ -37,11 +37,13 @@ class ComposeProject:
     admin_password: str
     gateway: str
     nacos: str
+    prometheus: str
 
     @classmethod
     def create(cls, folder: Path) -> ComposeProject:
         gw_port = free_base_port(22080)
         nacos_port = free_base_port(gw_port + 1)
+        prometheus_port = free_base_port(nacos_port + 1)
         password = secrets.token_urlsafe(24)
         env = {
             "COMPOSE_FILE": "docker-compose.yml:docker-compose.local.yml",
@@ -52,6 +54,7 @@ class ComposeProject:
             "GATEWAY_BIND": "127.0.0.1",
             "GATEWAY_PORT": str(gw_port),
             "NACOS_HTTP_PORT": str(nacos_port),
+            "PROMETHEUS_PORT": str(prometheus_port),
             "OCR_REPLICAS": "1",
         }
         env_file = folder / "compose.env"
@@ -63,6 +66,7 @@ class ComposeProject:
             admin_password=password,
             gateway=f"http://127.0.0.1:{gw_port}",
             nacos=f"http://127.0.0.1:{nacos_port}",
+            prometheus=f"http://127.0.0.1:{prometheus_port}",
         )
 
     @property

@@ -164,16 +164,36 @@ def test_compose_file_matches_the_compose_spec_schema() -> None:
 
 
 LOCAL_FILE = COMPOSE_FILE.parent / "docker-compose.local.yml"
+MONITORING = ("mesh-targets", "prometheus")
+
+
+def test_prometheus_finds_instances_through_the_bridge_and_the_gateway_reads_it(
+    services: dict[str, Any],
+) -> None:
+    bridge, prometheus = services["mesh-targets"], services["prometheus"]
+    example = read_env_file(ENV_EXAMPLE)
+    assert bridge["build"]["target"] == "gateway"  # the bridge is mesh_tools, shipped in that image
+    assert bridge["command"] == ["python", "-m", "mesh_tools.monitoring"]
+    assert service_environment("mesh-targets", example)["OCR_MESH_NACOS_ADDR"] == "nacos:8848"
+    assert prometheus["build"]["target"] == "prometheus"
+    assert (
+        service_environment("prometheus", example)["OCR_MESH_TARGETS_URL"]
+        == "http://mesh-targets:9095/targets"
+    )
+    assert prometheus["ports"] == ["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]  # this machine only
+    assert prometheus["depends_on"]["mesh-targets"]["condition"] == "service_healthy"
+    assert service_environment("gateway", example)["OCR_MESH_PROMETHEUS_URL"] == "http://prometheus:9090"
 
 
 def test_local_override_swaps_in_the_stand_ins_only() -> None:
     """Where no registry is reachable: the Debian base and the Java Nacos image, nothing else."""
     local = load_yaml(LOCAL_FILE)["services"]
-    assert set(local) == {"nacos", "nacos-init", *MESH_SERVICES}
+    built = ["nacos-init", *MESH_SERVICES, *MONITORING]
+    assert set(local) == {"nacos", *built}
     assert local["nacos"]["image"] == "${OCR_MESH_NACOS_IMAGE:-ocr-mesh/nacos-java:3.1.0}"
     assert local["nacos"]["pull_policy"] == "never"
     assert "healthcheck.py" in " ".join(local["nacos"]["healthcheck"]["test"])
-    for name in ["nacos-init", *MESH_SERVICES]:
+    for name in built:
         assert local[name] == {
             "build": {"args": {"BASE_IMAGE": "${OCR_MESH_BASE_IMAGE:-ocr-mesh/base:bookworm}"}}
         }

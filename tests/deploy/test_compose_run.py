@@ -94,6 +94,9 @@ def test_register_login_and_read_chinese_and_english(project: ComposeProject) ->
     print(f"[compose] RSS per container (MiB): {project.rss_mib()}")
 
 
+SERVICE_PORTS = [("gateway", 8080), ("user-service", 8001), ("ocr-service", 8101)]
+
+
 def test_nacos_lists_every_service_at_its_container_address(project: ComposeProject) -> None:
     for nacos_name, service, port in [
         ("ocr-gateway", "gateway", 8080),
@@ -103,6 +106,32 @@ def test_nacos_lists_every_service_at_its_container_address(project: ComposeProj
         want = sorted(f"{c['ip']}:{port}" for c in project.containers(service))
         assert want, f"no running {service} container"
         wait_until(lambda n=nacos_name, w=want: project.nacos_hosts(n) == w, 30, f"Nacos listing {want}")
+
+
+def test_prometheus_scrapes_every_container_it_finds_through_nacos(project: ComposeProject) -> None:
+    def scraped() -> set[str]:
+        answer = httpx.get(
+            f"{project.prometheus}/api/v1/targets", params={"state": "active"}, trust_env=False
+        )
+        active = answer.json()["data"]["activeTargets"]
+        return {
+            t["labels"]["instance"]
+            for t in active
+            if t["labels"]["job"] == "ocr-mesh" and t["health"] == "up"
+        }
+
+    want = {f"{c['ip']}:{port}" for service, port in SERVICE_PORTS for c in project.containers(service)}
+    wait_until(lambda: want <= scraped(), 60, f"Prometheus scraping {sorted(want)}")
+    token = login(project.gateway, USERS[0], PASSWORD)
+    charts = httpx.get(
+        f"{project.gateway}/api/monitoring/charts",
+        params={"window": "5m"},
+        headers={"Authorization": f"Bearer {token}"},
+        trust_env=False,
+    )
+    assert charts.status_code == 200, charts.text
+    rules = httpx.get(f"{project.prometheus}/api/v1/rules", trust_env=False).json()["data"]["groups"]
+    assert {g["name"] for g in rules} == {"ocr-mesh-series", "ocr-mesh-alerts"}  # the same rules file
 
 
 def test_scale_ocr_to_three_and_all_three_serve(project: ComposeProject) -> None:
