@@ -79,6 +79,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--nacos-port", type=int, help="Nacos main port (default: first free from 8848)")
     p.add_argument("--data-dir", type=Path, help="mesh data and logs (default: a new temp folder)")
     p.add_argument("--out", type=Path, default=Path("report/data"), help="results folder")
+    p.add_argument(
+        "--monitor", action="store_true", help="start Prometheus beside the mesh; keep its series per cell"
+    )
+    p.add_argument("--prometheus", help="keep each cell's series from this Prometheus (e.g. the compose one)")
     p.set_defaults(func=loadtest_main)
 
     r = subparsers.add_parser("report", help="Markdown + HTML report with charts from load-test results")
@@ -134,6 +138,8 @@ def loadtest_main(args: argparse.Namespace) -> int:
         compare_locust=args.compare_locust,
         gateway_url=args.gateway_url,
         compose=args.compose,
+        monitor=args.monitor,
+        prometheus=args.prometheus,
     )
     return main_sweep(cfg)
 

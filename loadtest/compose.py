@@ -38,6 +38,8 @@ class Mesh(Protocol):
     def running(self, service: str) -> Sequence[HasPort]: ...
     def pids(self) -> dict[int, str]: ...
     def close(self) -> list[str]: ...
+    @property
+    def prometheus(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class GatewayMesh:
 
     url: str
     token: str = ""
+    prometheus: str | None = None  # the deployment's own Prometheus is passed with --prometheus
 
     def start(self, ocr: int, users: int) -> None:
         try:
@@ -192,11 +195,17 @@ class ComposeMesh(GatewayMesh):
 
 
 def make_mesh(
-    data_dir: Path, nacos_kind: str, nacos_port: int | None, gateway_url: str | None, compose: Path | None
+    data_dir: Path,
+    nacos_kind: str,
+    nacos_port: int | None,
+    gateway_url: str | None,
+    compose: Path | None,
+    *,
+    monitor: bool = False,
 ) -> Mesh:
     """The target of a sweep: a local mesh (default), a compose project, or a running gateway."""
     if compose is not None:
         return ComposeMesh(url=gateway_url or "http://127.0.0.1:8080", directory=compose)
     if gateway_url is not None:
         return GatewayMesh(url=gateway_url.rstrip("/"))
-    return ScaledMesh(data_dir, nacos_kind, nacos_port)
+    return ScaledMesh(data_dir, nacos_kind, nacos_port, monitor=monitor)

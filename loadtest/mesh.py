@@ -38,8 +38,11 @@ def free_nacos_port(start: int = 8848, host: str = "127.0.0.1") -> int:
 class ScaledMesh:
     """Nacos + one gateway + N ocr-service + M user-service, rescaled per cell."""
 
-    def __init__(self, data_dir: Path, nacos_kind: str, nacos_port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, nacos_kind: str, nacos_port: int | None = None, *, monitor: bool = False
+    ) -> None:
         self.launcher = Launcher(data_dir, nacos_port=nacos_port or free_nacos_port(), nacos_kind=nacos_kind)
+        self.monitor = monitor
         self.gateway: Proc | None = None
         self.token = ""
         self._own_nacos = False
@@ -49,6 +52,11 @@ class ScaledMesh:
         assert self.gateway is not None
         return f"http://{self.launcher.host}:{self.gateway.port}"
 
+    @property
+    def prometheus(self) -> str | None:
+        """The URL of the Prometheus started beside this mesh, if any."""
+        return self.launcher.prometheus_url()
+
     def running(self, service: str) -> list[Proc]:
         return [p for p in self.launcher.procs() if p.service == service]
 
@@ -56,6 +64,8 @@ class ScaledMesh:
         """Nacos, then the first counts of services, then the gateway; all ready."""
         self._own_nacos = self.launcher.nacos.running_pid() is None
         self.launcher.nacos.start()
+        if self.monitor:
+            self.launcher.start_monitor()
         self.scale(ocr, users, check_gateway=False)
         self.gateway = self.launcher.start_service(GATEWAY, extra_env=GATEWAY_ENV)
         self.launcher.wait_ready([self.gateway])

@@ -24,6 +24,7 @@ from loadtest.image import load_images
 from loadtest.mesh import GATEWAY_ENV
 from loadtest.physical import measure
 from loadtest.progress import Progress
+from loadtest.prometheus_series import cell_series, wall_clock
 from loadtest.results import ResultsDir, machine
 from loadtest.runner import CellRun, Credentials, Load, ensure_users, login, run_cell
 from loadtest.sampler import Sampler
@@ -47,6 +48,8 @@ class SweepConfig:
     accounts: int = 4
     gateway_url: str | None = None  # a running gateway: measured as it is (or the compose one's URL)
     compose: Path | None = None  # a compose project's folder: rescaled with `docker compose --scale`
+    monitor: bool = False  # start Prometheus beside the local mesh and keep its series per cell
+    prometheus: str | None = None  # or read them from this Prometheus (e.g. the compose one)
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,9 @@ class Sweep:
             data_dir = self.cfg.data_dir or Path(tempfile.mkdtemp(prefix="ocr-mesh-loadtest-"))
             self.progress.say(f"mesh data and logs in {data_dir}")
             cfg = self.cfg
-            mesh = make_mesh(data_dir, cfg.nacos_kind, cfg.nacos_port, cfg.gateway_url, cfg.compose)
+            mesh = make_mesh(
+                data_dir, cfg.nacos_kind, cfg.nacos_port, cfg.gateway_url, cfg.compose, monitor=cfg.monitor
+            )
             try:
                 return self.cells(mesh)
             finally:
@@ -230,6 +235,14 @@ class Sweep:
             "instances": {s: [p.port for p in mesh.running(s)] for s in (OCR_SERVICE, USER_SERVICE)},
             "resources": sampler.summary(run.t0 + run.window_start, run.t0 + run.window_end),
         }
+        prometheus = self.cfg.prometheus or mesh.prometheus
+        if prometheus:
+            start, end = wall_clock(run.t0 + run.window_start), wall_clock(run.t0 + run.window_end)
+            try:
+                with httpx.Client(timeout=10, trust_env=False) as client:
+                    record["prometheus"] = cell_series(prometheus, start, end, client)
+            except httpx.HTTPError as exc:
+                self.progress.say(f"  Prometheus series not kept: {exc}")
         window = set(map(id, measured))
         self.results.add_cell(record, ((r, id(r) in window) for r in run.requests))
         self.progress.say(

@@ -24,6 +24,7 @@ from loadtest.report.data import (
     x_label,
     x_of,
 )
+from loadtest.report.prometheus_charts import prometheus_charts
 
 
 def _limits(ax: Axes, data: dict[str, Any]) -> None:
@@ -159,4 +160,4 @@ def all_charts(data: dict[str, Any], out: Path) -> list[Path]:
     paths.append(throughput_vs_ocr(cells, data, out))
     paths.append(shares(cells, out))
     paths.append(cpu_roles(cells, int(data["machine"].get("cores", 1)), out))
-    return paths
+    return paths + prometheus_charts(cells, out)

@@ -73,9 +73,9 @@ class Launcher:
             OCR_MESH_NACOS_ADDR=f"{self.nacos.host}:{self.nacos.port}",
             PYTHONUNBUFFERED="1",
         )
-        prometheus = self._load().get("prometheus")
+        prometheus = self.prometheus_url()
         if prometheus:  # the gateway draws the page's charts from it
-            env["OCR_MESH_PROMETHEUS_URL"] = str(prometheus)
+            env["OCR_MESH_PROMETHEUS_URL"] = prometheus
         return env
 
     def start_service(
@@ -127,6 +127,22 @@ class Launcher:
     def monitor(self) -> Monitor:
         return Monitor(self.data_dir, self.host, f"{self.nacos.host}:{self.nacos.port}")
 
+    def prometheus_url(self) -> str | None:
+        """The Prometheus started with this mesh, if any."""
+        url = self._load().get("prometheus")
+        return str(url) if url else None
+
+    def start_monitor(self) -> Monitor:
+        """Prometheus and its discovery bridge; services started after this get its URL."""
+        try:
+            prometheus = self.monitor().start()
+        except BaseException:
+            self.monitor().stop()
+            raise
+        self._save(self._load() | {"prometheus": prometheus.url})
+        print(f"Prometheus ready at {prometheus.url} (targets from Nacos via :{prometheus.targets_port})")
+        return prometheus
+
     def up(self, ocr: int, users: int, gateway_port: int = 8080, *, monitor: bool = False) -> list[Proc]:
         """Nacos (unless it runs), then Prometheus if asked, the services, and the gateway last."""
         if self.procs() and any(
@@ -143,13 +159,10 @@ class Launcher:
             )
         if monitor:
             try:
-                prometheus = self.monitor().start()
+                self.start_monitor()
             except BaseException:
-                self.monitor().stop()
                 self.down()
                 raise
-            self._save(self._load() | {"prometheus": prometheus.url})
-            print(f"Prometheus ready at {prometheus.url} (targets from Nacos via :{prometheus.targets_port})")
         started = [self.start_service(USER_SERVICE) for _ in range(users)]
         started += [self.start_service(OCR_SERVICE) for _ in range(ocr)]
         started.append(self.start_service(GATEWAY, gateway_port))

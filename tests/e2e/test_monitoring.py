@@ -26,8 +26,8 @@ CARD = render_lines(["OCR Mesh 监控", "Prometheus 2026"], size=40)
 
 
 def prometheus(mesh: RunningMesh) -> str:
-    url = mesh.launcher._load().get("prometheus")
-    assert isinstance(url, str) and url, "the session's mesh was started with monitoring"
+    url = mesh.launcher.prometheus_url()
+    assert url, "the session's mesh was started with monitoring"
     return url
 
 

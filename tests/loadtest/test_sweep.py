@@ -34,6 +34,7 @@ SWEEP = [
     "5",
     "--compare-locust",
     "2,1,4",
+    "--monitor",  # a real Prometheus beside the mesh: its series per cell go into the report
 ]
 
 
@@ -117,6 +118,7 @@ def test_report_files(swept: tuple[Path, Path, dict[str, Any]]) -> None:
     md = (report / "report.md").read_text()
     page = (report / "report.html").read_text()
     charts = sorted(p.name for p in (report / "charts").glob("*.png"))
+    per_cell = [f"prometheus_{c['cell']}.png" for c in data["cells"]]
     assert charts == sorted(
         [
             "latency_users1.png",
@@ -124,6 +126,7 @@ def test_report_files(swept: tuple[Path, Path, dict[str, Any]]) -> None:
             "throughput_vs_ocr.png",
             "instance_share.png",
             "cpu_roles.png",
+            *per_cell,
         ]
     )
     assert all((report / "charts" / n).stat().st_size > 5000 for n in charts)
@@ -133,3 +136,19 @@ def test_report_files(swept: tuple[Path, Path, dict[str, Any]]) -> None:
     for c in data["cells"]:
         assert c["cell"] in md
     assert "OCR_MESH_RATE_PER_USER=0" in md and "## Analysis" in md
+
+
+def test_each_cell_keeps_the_latency_and_cpu_series_prometheus_recorded(
+    swept: tuple[Path, Path, dict[str, Any]],
+) -> None:
+    _, _, data = swept
+    seen: set[str] = set()
+    for cell in data["cells"]:
+        series = cell["prometheus"]
+        cpu = [s for s in series["cpu_cores"] if s["name"].startswith(OCR_SERVICE)]
+        assert cpu and any(v > 0.05 for s in cpu for _, v in s["points"]), cell["cell"]
+        latency = series["ocr_latency_p95_seconds"]
+        assert latency and all(0 < v < 60 for s in latency for _, v in s["points"]), cell["cell"]
+        seen |= {s["name"].rsplit(":", 1)[-1] for s in cpu}
+    ports = {str(p) for c in data["cells"] for p in c["instances"][OCR_SERVICE]}
+    assert ports <= seen  # every OCR node of the sweep was scraped
