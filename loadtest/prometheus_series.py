@@ -21,14 +21,29 @@ QUERIES = {
 }
 
 
+def wait_scraped(url: str, ocr_nodes: int, client: httpx.Client, timeout: float = 60.0) -> bool:
+    """Until Prometheus has scraped every OCR node at least twice in 30 s (a rate needs two
+    samples), so a cell's series start with the cell; False if that did not happen in time."""
+    query = 'count_over_time(up{job="ocr-mesh", service="ocr-service", nacos="listed"}[30s]) >= 2'
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = client.get(f"{url.rstrip('/')}/api/v1/query", params={"query": query})
+        if answer.status_code == 200 and len(answer.json()["data"]["result"]) >= ocr_nodes:
+            return True
+        time.sleep(1)
+    return False
+
+
 def wall_clock(monotonic: float) -> float:
     """A time.monotonic() instant as Unix time (Prometheus' clock)."""
     return time.time() - (time.monotonic() - monotonic)
 
 
 def cell_series(url: str, start: float, end: float, client: httpx.Client) -> dict[str, list[dict[str, Any]]]:
-    """Each query's series over [start, end] (Unix seconds): [{name, points: [[t - start, v], …]}]."""
-    time.sleep(max(0.0, end + SCRAPE_SECONDS - time.time()))  # the window's last scrape is in
+    """Each query's series over [start, end + one scrape] (Unix seconds), the scrape after the
+    window being the first that counts its last seconds: [{name, points: [[t - start, v], …]}]."""
+    end += SCRAPE_SECONDS
+    time.sleep(max(0.0, end + 1 - time.time()))
     out: dict[str, list[dict[str, Any]]] = {}
     for name, query in QUERIES.items():
         answer = client.get(

@@ -24,7 +24,7 @@ from loadtest.image import load_images
 from loadtest.mesh import GATEWAY_ENV
 from loadtest.physical import measure
 from loadtest.progress import Progress
-from loadtest.prometheus_series import cell_series, wall_clock
+from loadtest.prometheus_series import cell_series, wait_scraped, wall_clock
 from loadtest.results import ResultsDir, machine
 from loadtest.runner import CellRun, Credentials, Load, ensure_users, login, run_cell
 from loadtest.sampler import Sampler
@@ -163,6 +163,11 @@ class Sweep:
             mesh.token = asyncio.run(_token(mesh.url, self.accounts[0]))
             for line in mesh.scale(cell.ocr, cell.users):
                 self.progress.say("  " + line)
+            prometheus = self.cfg.prometheus or mesh.prometheus
+            if prometheus:
+                with httpx.Client(timeout=10, trust_env=False) as client:
+                    if not wait_scraped(prometheus, cell.ocr, client):
+                        self.progress.say("  Prometheus has not scraped every OCR node twice yet")
             self.progress.cell(f"cell {i}/{len(cells)} {cell.name}")
             run, sampler = self.run_one(mesh, cell)
             if run.interrupted:

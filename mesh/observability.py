@@ -169,7 +169,11 @@ def install_observability(
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
     @router.get("/metrics", include_in_schema=True, tags=["ops"])
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        # Every route's latency series exists from the first scrape, not from its first request,
+        # so a rate over the first minutes of traffic has the samples it needs.
+        for path in request.app.openapi().get("paths", {}):  # built once, then cached by FastAPI
+            metrics.latency.labels(path)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)

@@ -32,7 +32,7 @@ def cell_series_chart(cell: Cell, out: Path) -> Path | None:
                 xs, ys = zip(*line["points"], strict=True)
                 ax.plot(xs, ys, marker=".", label=line["name"])
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("seconds into the measured window")
+        ax.set_xlabel("seconds into the measured window (+ one scrape)")
         ax.set_ylim(bottom=0)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)

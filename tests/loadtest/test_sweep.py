@@ -146,9 +146,9 @@ def test_each_cell_keeps_the_latency_and_cpu_series_prometheus_recorded(
     for cell in data["cells"]:
         series = cell["prometheus"]
         cpu = [s for s in series["cpu_cores"] if s["name"].startswith(OCR_SERVICE)]
-        assert cpu and any(v > 0.05 for s in cpu for _, v in s["points"]), cell["cell"]
+        assert cpu and any(v > 0.05 for s in cpu for _, v in s["points"]), (cell["cell"], series)
         latency = series["ocr_latency_p95_seconds"]
-        assert latency and all(0 < v < 60 for s in latency for _, v in s["points"]), cell["cell"]
+        assert latency and all(0 < v < 60 for s in latency for _, v in s["points"]), (cell["cell"], series)
         seen |= {s["name"].rsplit(":", 1)[-1] for s in cpu}
     ports = {str(p) for c in data["cells"] for p in c["instances"][OCR_SERVICE]}
     assert ports <= seen  # every OCR node of the sweep was scraped

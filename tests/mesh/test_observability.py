@@ -45,3 +45,13 @@ def test_served_by_is_on_every_answer_once_errors_included() -> None:
     assert missing.status_code == 404
     for r in (ok, missing, own):
         assert r.headers.get_list("x-served-by") == ["10.0.0.7:80"]
+
+
+def test_every_routes_latency_series_and_the_process_metrics_exist_from_the_first_scrape() -> None:
+    """A rate over a new instance's first minutes needs two samples: the series must not wait for
+    the route's first request."""
+    with _client(None) as c:
+        text = c.get("/metrics").text
+    assert 'http_request_duration_seconds_count{route="/own-headers"} 0.0' in text
+    assert 'http_request_duration_seconds_count{route="/missing"} 0.0' in text
+    assert "process_cpu_seconds_total" in text and "process_resident_memory_bytes" in text
