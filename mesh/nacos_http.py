@@ -22,6 +22,7 @@ ADMIN_V2 = "/nacos/v1/auth/users/admin"
 LOGIN = "/nacos/v1/auth/login"
 INSTANCE_LIST = "/nacos/v1/ns/instance/list"
 CONFIG_HISTORY_V3 = "/nacos/v3/admin/cs/history/list"  # 3.x only (v1/v2 answer 410 Gone)
+INSTANCE_V3 = "/nacos/v3/admin/ns/instance"  # 3.x only
 
 
 class NacosHttpError(Exception):
@@ -67,6 +68,34 @@ class NacosApi:
         if namespace != "public":
             params["namespaceId"] = namespace
         return httpx.Request("GET", self.base + INSTANCE_LIST, params=params)
+
+    def update_instance(
+        self,
+        service: str,
+        ip: str,
+        port: int,
+        token: str,
+        *,
+        weight: float | None = None,
+        enabled: bool | None = None,
+        group: str = NACOS_GROUP,
+    ) -> httpx.Request:
+        """What the console's "edit instance" does: a registered instance's weight or enabled flag
+        (Nacos keeps it as the instance's metadata, over what the client registered)."""
+        params = {
+            "serviceName": service,
+            "groupName": group,
+            "ip": ip,
+            "port": str(port),
+            "ephemeral": "true",
+        }
+        if weight is not None:
+            params["weight"] = str(weight)
+        if enabled is not None:
+            params["enabled"] = str(enabled).lower()
+        if token:
+            params["accessToken"] = token
+        return httpx.Request("PUT", self.base + INSTANCE_V3, params=params)
 
     def config_history(
         self, data_id: str, token: str, group: str = NACOS_GROUP, size: int = 20

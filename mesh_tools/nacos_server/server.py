@@ -188,6 +188,17 @@ class NacosServer:
         """The instances Nacos itself lists for a service (HTTP open API, admin token)."""
         return read_hosts(self._send(self.api.instance_list(service, token or self.login(), group), 5.0))
 
+    def update_instance(
+        self, service: str, ip: str, port: int, *, weight: float | None = None, enabled: bool | None = None
+    ) -> None:
+        """Set an instance's weight or enabled flag as an operator does in the console."""
+        request = self.api.update_instance(service, ip, port, self.login(), weight=weight, enabled=enabled)
+        answer = self._send(request, 5.0)
+        if answer.status_code != 200:
+            raise NacosHttpError(
+                f"Nacos refused the instance update ({answer.status_code}): {answer.text[:200]}"
+            )
+
     def stop(self) -> str:
         pid = self.running_pid()
         if pid is None:

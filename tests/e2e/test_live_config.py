@@ -25,6 +25,7 @@ from mesh.settings import MeshSettings
 from mesh_tools.config_commands import history, set_values, show, unset
 from tests.e2e.browser import PageWatch, log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
+from tests.support import render_lines
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -207,3 +208,76 @@ def test_the_page_shows_the_maintenance_message(
     # The 503s of the switch were expected (Chromium logs each as a console error); nothing else.
     assert all("status of 503" in c for c in seen.console), seen.console
     seen.console.clear()
+
+
+def _ocr_view(client: httpx.Client) -> dict[str, dict[str, object]]:
+    """The gateway's OCR instances by address."""
+    listed = client.get("/api/instances").json()["services"][OCR_SERVICE]
+    return {f"{i['host']}:{i['port']}": i for i in listed}
+
+
+def _served_by(client: httpx.Client, n: int) -> set[str]:
+    tiny = render_lines(["weight"], size=28)
+    answers = [
+        client.post("/api/ocr", files={"image": ("w.png", tiny, "image/png")}, headers=FRESH)
+        for _ in range(n)
+    ]
+    assert all(r.status_code == 200 for r in answers), [r.text for r in answers if r.status_code != 200]
+    return {r.headers["X-Served-By"] for r in answers}
+
+
+def _out(client: httpx.Client, address: str, key: str, value: object) -> bool:
+    """The gateway lists the node with that value, or (a disabled node Nacos no longer pushes) not at all."""
+    view = _ocr_view(client)
+    return address not in view or view[address][key] == value
+
+
+def test_weight_zero_or_disabled_in_nacos_takes_a_node_out_of_new_traffic_within_2_s(
+    mesh: RunningMesh, client: httpx.Client
+) -> None:
+    """As an operator does in the Nacos console (its instance API): weight 0, then disabled."""
+    nacos = mesh.launcher.nacos
+    victim = mesh.nacos_instances(OCR_SERVICE)[0]
+    ip, port = str(victim["ip"]), int(str(victim["port"]))
+    address = f"{ip}:{port}"
+    assert len(_served_by(client, 8)) == 2  # both nodes serve to begin with
+    try:
+        for change, shown in (({"weight": 0.0}, ("weight", 0.0)), ({"enabled": False}, ("enabled", False))):
+            nacos.update_instance(OCR_SERVICE, ip, port, **change)  # type: ignore[arg-type]
+            took = until(lambda s=shown: _out(client, address, *s), 10, f"the gateway seeing {change}")
+            print(f"[live-config] Nacos {change} -> out of the gateway's rotation in {took:.2f} s")
+            if "weight" in change:  # the issue's bound; a disabled node is found by push or the 2 s reconcile
+                assert took <= 2.0, took
+            assert address not in _served_by(client, 8)
+            nacos.update_instance(OCR_SERVICE, ip, port, weight=1.0, enabled=True)
+            until(lambda: address in _served_by(client, 4), 10, "the node back in rotation")
+    finally:
+        nacos.update_instance(OCR_SERVICE, ip, port, weight=1.0, enabled=True)
+
+
+def test_with_nacos_stopped_the_last_good_live_settings_stay(mesh: RunningMesh, client: httpx.Client) -> None:
+    write_entry(mesh, "rate_per_user: 0.05\nburst_per_user: 2\n")
+    until(lambda: client.get("/api/instances").status_code == 429, 10, "a 429 from the new limit")
+    nacos = mesh.launcher.nacos
+    nacos.stop()
+    try:
+        time.sleep(5)  # the config client has lost its server
+        assert client.get("/api/instances").status_code == 429  # the limit from Nacos stays
+    finally:
+        nacos.start()
+    # Back: every instance listed again, and the entry's removal heard.
+    want = {p.port for p in mesh.launcher.procs()}
+    until(
+        lambda: (
+            {
+                int(str(h["port"]))
+                for s in (GATEWAY, USER_SERVICE, OCR_SERVICE)
+                for h in mesh.nacos_instances(s)
+            }
+            >= want
+        ),
+        30,
+        "every instance registered again",
+    )
+    write_entry(mesh, None)
+    until(lambda: client.get("/api/instances").status_code == 200, 30, "the environment's limit back")

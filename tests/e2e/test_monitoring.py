@@ -208,16 +208,19 @@ def test_the_page_draws_the_charts_with_a_line_per_node_and_the_alerts(
     card = page.locator("#monitor-card")
     card.scroll_into_view_if_needed()
     page.select_option("#monitor-window", "5m")
+    # Every live node has its line; a node killed earlier in the window (the test above) may too.
     throughput = page.locator('#monitor-charts figure[data-chart="throughput"] path.chart-line')
-    expect(throughput).to_have_count(len(nodes), timeout=30_000)
-    drawn = {throughput.nth(i).get_attribute("data-instance") for i in range(len(nodes))}
-    assert drawn == set(nodes)
+    for node in nodes:
+        expect(
+            page.locator(f'#monitor-charts figure[data-chart="throughput"] path[data-instance="{node}"]')
+        ).to_have_count(1, timeout=30_000)
+        expect(page.locator("#monitor-legend")).to_contain_text(node)
+    assert throughput.count() >= len(nodes)
     expect(page.locator("#monitor-charts figure.chart")).to_have_count(6)
     for chart in ("latency_p95", "in_flight", "cpu"):
         expect(
             page.locator(f'#monitor-charts figure[data-chart="{chart}"] path.chart-line')
         ).not_to_have_count(0)
-    expect(page.locator("#monitor-legend li")).to_have_count(len(nodes))
     expect(page.locator("#monitor-off")).to_be_hidden()
     expect(page.locator("#monitor-alerts li")).not_to_have_count(0)  # an alert, or "no alert" said
     expect(page.locator("#monitor-updated-text")).to_contain_text("更新于")
