@@ -5,7 +5,6 @@ environment's values back, and the maintenance switch answers 503 while it is on
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,15 +15,12 @@ import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
-from v2.nacos import ConfigParam
 
-from mesh.live_config import data_id
-from mesh.nacos_sdk import open_config, shut_down
-from mesh.names import GATEWAY, NACOS_GROUP, OCR_SERVICE, USER_SERVICE
-from mesh.settings import MeshSettings
+from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.config_commands import history, set_values, show, unset
 from tests.e2e.browser import PageWatch, log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
+from tests.e2e.nacos_config import nacos_settings, publish_entry
 from tests.support import render_lines
 
 pytestmark = pytest.mark.e2e
@@ -32,28 +28,8 @@ T = TypeVar("T")
 FRESH = {"Cache-Control": "no-store"}  # each request must reach a node, not the result cache
 
 
-def _settings(mesh: RunningMesh) -> MeshSettings:
-    nacos = mesh.launcher.nacos
-    return MeshSettings(data_dir=mesh.launcher.data_dir, nacos_addr=f"{nacos.host}:{nacos.port}")
-
-
 def write_entry(mesh: RunningMesh, content: str | None, service: str = GATEWAY) -> None:
-    """Publish a service's entry (None: delete it) as an operator would, with the Nacos SDK."""
-
-    async def send() -> None:
-        client = await open_config(_settings(mesh))
-        try:
-            param = ConfigParam(data_id=data_id(service), group=NACOS_GROUP, content=content or "")
-            if content is None:
-                await client.remove_config(param)
-            else:
-                assert await client.publish_config(param)
-        finally:
-            await shut_down(client)
-
-    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, send()).result()
+    publish_entry(mesh.launcher, content, service)
 
 
 @pytest.fixture
@@ -143,7 +119,7 @@ def test_ocr_mesh_config_sets_shows_records_and_unsets_an_entry(
 
     Each runs in a thread of its own, as a command would in its own process: the module's
     Playwright browser keeps an event loop running in this thread, where asyncio.run cannot."""
-    settings = _settings(mesh)
+    settings = nacos_settings(mesh.launcher)
     with ThreadPoolExecutor(1) as pool:
 
         def cli(command: Callable[..., T], *args: object) -> T:

@@ -67,6 +67,7 @@ def fault_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultMesh]:
     launcher = Launcher(data_dir, nacos_port=free_base_port(24848, (-1000, 0, 1000, 1001, 2000)))
     launcher.nacos.start(timeout=240)
     try:
+        launcher.start_monitor()  # a real Prometheus, so the fuzzed monitoring routes have one
         users = start(launcher, USER_SERVICE)
         ocr = [start(launcher, OCR_SERVICE) for _ in range(3)]
         gw = start(launcher, GATEWAY, env=GATEWAY_ENV)
