@@ -125,7 +125,7 @@ class Launcher:
         return any(h["port"] == proc.port and h.get("healthy") for h in hosts)
 
     def monitor(self) -> Monitor:
-        return Monitor(self.data_dir, self.host, f"{self.nacos.host}:{self.nacos.port}")
+        return Monitor(self.data_dir, self.host)
 
     def prometheus_url(self) -> str | None:
         """The Prometheus started with this mesh, if any."""
@@ -135,7 +135,7 @@ class Launcher:
     def start_monitor(self) -> Monitor:
         """Prometheus and its discovery bridge; services started after this get its URL."""
         try:
-            prometheus = self.monitor().start()
+            prometheus = self.monitor().start(self._env("mesh-targets", 0))
         except BaseException:
             self.monitor().stop()
             raise

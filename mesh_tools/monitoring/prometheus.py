@@ -60,13 +60,30 @@ def prometheus_config(
     return config
 
 
+def write_config(path: Path, targets_url: str) -> Path:
+    """prometheus.yml for these targets, alerts to OCR_MESH_ALERTMANAGER if set."""
+    config = prometheus_config(targets_url, RULES, alertmanager=os.environ.get("OCR_MESH_ALERTMANAGER", ""))
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def server_args(binary: str, config_file: Path, data: Path, listen: str, retention: str) -> list[str]:
+    """The Prometheus command line, the same for `ocr-mesh up` and the compose container."""
+    return [
+        binary,
+        f"--config.file={config_file}",
+        f"--storage.tsdb.path={data}",
+        f"--storage.tsdb.retention.time={retention}",
+        f"--web.listen-address={listen}",
+    ]
+
+
 @dataclass(frozen=True)
 class Monitor:
     """Prometheus and the discovery bridge of one data folder; state under <data>/prometheus/."""
 
     data_dir: Path
     host: str = "127.0.0.1"
-    nacos_addr: str = "127.0.0.1:8848"
     port: int = 9090
     targets_port: int = 9095
 
@@ -85,31 +102,23 @@ class Monitor:
     def running(self) -> bool:
         return read_pid(self.home / "prometheus.pid") is not None
 
-    def start(self, timeout: float = 60.0) -> Monitor:
-        """Start the bridge and Prometheus on these ports or the next free ones; answer the ones used."""
+    def start(self, env: dict[str, str], timeout: float = 60.0) -> Monitor:
+        """Start the bridge (with the mesh's `env`) and Prometheus on these ports or the next free
+        ones; answer the ones used."""
         binary = shutil.which("prometheus")
         if binary is None:
             raise LaunchError("prometheus is not installed (scripts/bootstrap installs Debian's package)")
         used = Monitor(
             self.data_dir,
             self.host,
-            self.nacos_addr,
             next_free_port(self.host, self.port),
             next_free_port(self.host, self.targets_port),
         )
-        used._start(binary, timeout)
+        used._start(binary, env | {"OCR_MESH_PORT": str(used.targets_port)}, timeout)
         return used
 
-    def _start(self, binary: str, timeout: float) -> None:
+    def _start(self, binary: str, env: dict[str, str], timeout: float) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OCR_MESH_PORT")}
-        env.update(
-            OCR_MESH_PORT=str(self.targets_port),
-            OCR_MESH_HOST=self.host,
-            OCR_MESH_DATA_DIR=str(self.data_dir),
-            OCR_MESH_NACOS_ADDR=self.nacos_addr,
-            PYTHONUNBUFFERED="1",
-        )
         bridge_log = self.home / "targets.log"
         bridge = spawn(
             [sys.executable, "-m", "mesh_tools.monitoring"],
@@ -118,24 +127,11 @@ class Monitor:
             env=env,
         )
         wait_http(f"http://{self.host}:{self.targets_port}/health", timeout, bridge, bridge_log)
-        targets_url = f"http://{self.host}:{self.targets_port}/targets"
-        config = prometheus_config(
-            targets_url, RULES, alertmanager=os.environ.get("OCR_MESH_ALERTMANAGER", "")
-        )
-        config_file = self.home / "prometheus.yml"
-        config_file.write_text(yaml.safe_dump(config, sort_keys=False))
-        args = [
-            binary,
-            f"--config.file={config_file}",
-            f"--storage.tsdb.path={self.home / 'tsdb'}",
-            "--storage.tsdb.retention.time=2d",
-            f"--web.listen-address={self.host}:{self.port}",
-            "--web.enable-lifecycle",
-        ]
+        config = write_config(self.home / "prometheus.yml", f"http://{self.host}:{self.targets_port}/targets")
+        args = server_args(binary, config, self.home / "tsdb", f"{self.host}:{self.port}", "2d")
         log = self.home / "prometheus.log"
         proc = spawn(args, log=log, pid_file=self.home / "prometheus.pid", env=env)
         wait_http(f"{self.url}/-/ready", timeout, proc, log)
-        (self.home / "ports").write_text(f"{self.port} {self.targets_port}\n")
 
     def stop(self) -> list[str]:
         said = []
