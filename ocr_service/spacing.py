@@ -9,14 +9,18 @@ it back, for each pair of neighbouring characters the model did not separate its
 * the distance between the two characters against the line's typical letter pitch (the
   median distance between neighbouring Latin characters, and apart from it between CJK ones),
 * the widest blank run of pixel columns between the two characters in the crop (`ink.py`),
-  against the line's usual one.
+  against the line's usual one (the median over the pairs the model is sure sit inside a
+  word, so a short line of spaced tokens such as `Z = 0%` does not count its spaces as usual).
 
 A space goes in where the space probability reaches SURE_SPACE; otherwise each signal counts
 up to 1 (the probability over SURE_SPACE, the gap's excess over the expected one, half of each
-character's typical pitch, over WIDE_GAP letters, the blank run's excess over the line's usual
-one over INK_EXTRA text heights) and a space needs EVIDENCE in all. Points and colons inside
-numbers (8.50, 18:40) and joiners (- /) get one only from a very wide blank run, never from
-the model alone.
+character's typical pitch, over WIDE_GAP letters) and the blank run's excess over the line's
+usual one over INK_EXTRA text heights up to INK_MAX, and a space needs EVIDENCE in all. Around
+punctuation in small print (`SR = GST`, `Invoice # : OR18`) the model's odds and the coarse
+CTC columns say little, so a clearly wide blank run can carry the space on its own.
+Points and colons inside numbers (8.50, 18:40) and joiners (- /) get one only from a very wide
+blank run, never from the model alone; a colon gets one before it (`No : 5`) but never right
+after another point mark (`Tel.:`), whose blank sides are wide in receipt fonts.
 Two CJK characters never get a space between them (Chinese text has none); a CJK character
 next to a Latin word does, when the signals say so (`OCR Mesh 微服务网关`).
 """
@@ -32,41 +36,27 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ocr_service.characters import NONE, Reading, dropped_points, fix_lookalikes
+from ocr_service.ctc import Glyphs
 from ocr_service.ink import blank_columns, widest_blank
 
 SURE_SPACE = 0.25  # the model's space probability that alone is a space (and counts 1 below)
 WIDE_GAP = 0.7  # a gap this share of a letter wider than expected counts 1
 INK_SPACE = 0.3  # blank runs below this share of the text height count 0...
-INK_EXTRA = 0.2  # ...one this share of the text height wider than the line's usual one counts 1
-EVIDENCE = 1.4  # the three counts (each at most 1) must add up to this for a space
+INK_EXTRA = 0.2  # ...one this share of the text height wider than the line's usual one counts 1...
+INK_MAX = 1.5  # ...and up to this much when wider still (enough for a space on its own)
+EVIDENCE = 1.4  # the three counts must add up to this for a space
+IN_WORD = 0.05  # pairs with space odds below this are inside a word: they set the usual blank run
 WIDER = 0.35  # a gap this share of a letter wider than expected, with...
 STRONG_INK = 4.0  # ...a blank run this many times the usual one: a space even next to - / : .
 JOINERS = "-/_~"  # next to these only the model's own sure space counts (VGG-16, 03/09, S/B),
-CLOSERS = ",.:;!?)]}%"  # ...and before these
+CLOSERS = ",.;!?)]}%"  # ...and before these,
+POINTS = ",.:;"  # ...and between one of these and a colon
 OPENERS = "([{"  # ...and after these
 NARROW = "iljI1|!'"  # glyphs with wide blank sides in receipt fonts: their blank run counts half
 CJK_WIDTH = 1.6  # a CJK character's pitch over a Latin one's, when a line lacks one of them
 
 Point = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class Glyphs:
-    """Where the characters of one recognised line sit, in CTC columns of its crop.
-
-    `starts`/`ends` are the first and last column of each character's run, `space_odds` the
-    highest space probability between character i and i+1, `columns` how many columns cover
-    the crop's width (the rest of the model input is padding).
-    """
-
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
-    space_odds: tuple[float, ...]
-    columns: float
-
-    def centre(self, i: int) -> float:
-        """Centre of character i, in columns."""
-        return (self.starts[i] + self.ends[i] + 1) / 2
 
 
 @dataclass(frozen=True)
@@ -76,34 +66,6 @@ class Word:
     text: str
     start: float
     end: float
-
-
-def _space_between(space: np.ndarray, end: int, start: int) -> float:
-    """Probability that at least one column from one character's last to the next one's first
-    is a space (columns taken as independent)."""
-    return float(1.0 - np.prod(1.0 - space[end : start + 1]))
-
-
-def glyphs_from_ctc(probs: np.ndarray, space_index: int, columns: float, blank: int = 0) -> Glyphs:
-    """Greedy CTC decode of one line's probabilities (T x classes) into character positions.
-
-    Follows PaddleOCR's decoder (argmax, repeats merged, blanks dropped), so character i of
-    the decoded text is run i here.
-    """
-    best = probs.argmax(axis=1)
-    starts: list[int] = []
-    ends: list[int] = []
-    for col, cls in enumerate(best.tolist()):
-        if cls == blank:
-            continue
-        if starts and ends[-1] == col - 1 and best[col - 1] == cls:
-            ends[-1] = col
-        else:
-            starts.append(col)
-            ends.append(col)
-    space = probs[:, space_index] if 0 <= space_index < probs.shape[1] else np.zeros(len(best))
-    odds = tuple(_space_between(space, ends[i], starts[i + 1]) for i in range(len(starts) - 1))
-    return Glyphs(tuple(starts), tuple(ends), odds, float(columns))
 
 
 @lru_cache(maxsize=8192)
@@ -162,10 +124,11 @@ class Ink(NamedTuple):
 
     @property
     def evidence(self) -> float:
-        """0 for a narrow blank run or one no wider than usual, 1 from INK_EXTRA more up."""
+        """0 for a narrow blank run or one no wider than usual, 1 from INK_EXTRA more up, at
+        most INK_MAX."""
         if self.gap < INK_SPACE:
             return 0.0
-        return min(max((self.gap - self.usual - self.pixel) / INK_EXTRA, 0.0), 1.0)
+        return min(max((self.gap - self.usual - self.pixel) / INK_EXTRA, 0.0), INK_MAX)
 
     @property
     def wide(self) -> bool:
@@ -173,13 +136,14 @@ class Ink(NamedTuple):
         return self.gap >= INK_SPACE and self.gap >= STRONG_INK * self.usual + self.pixel
 
 
-def _median_latin(gaps: Sequence[float], text: str) -> float:
-    latin = [
-        g
-        for i, g in enumerate(gaps)
-        if not (text[i].isspace() or text[i + 1].isspace() or is_cjk(text[i]) or is_cjk(text[i + 1]))
-    ]
-    return statistics.median(latin) if latin else 0.0
+def usual_gap(gaps: Sequence[float], text: str, odds: Sequence[float]) -> float:
+    """The line's usual blank run between Latin neighbours: the median over the pairs the model
+    is sure are inside a word (space odds below IN_WORD), over all Latin pairs when there are
+    none, and over all pairs (CJK ones too) on a line without two Latin neighbours."""
+    pairs = [i for i in range(len(gaps)) if not (text[i].isspace() or text[i + 1].isspace())]
+    latin = [i for i in pairs if not (is_cjk(text[i]) or is_cjk(text[i + 1]))]
+    inside = [gaps[i] for i in latin if odds[i] < IN_WORD] or [gaps[i] for i in latin or pairs]
+    return statistics.median(inside) if inside else 0.0
 
 
 def wants_space(glyphs: Glyphs, text: str, i: int, pitch: Pitch, ink: Ink | None = None) -> bool:
@@ -198,6 +162,8 @@ def wants_space(glyphs: Glyphs, text: str, i: int, pitch: Pitch, ink: Ink | None
     if odds >= SURE_SPACE:
         return True
     if unit <= 0 or a in JOINERS or b in JOINERS or b in CLOSERS or a in OPENERS:
+        return False
+    if b == ":" and a in POINTS:
         return False
     evidence = odds / SURE_SPACE + min(max(excess / WIDE_GAP, -1.0), 1.0)
     if ink is not None:
@@ -219,18 +185,37 @@ def ink_gaps(glyphs: Glyphs, text: str, crop: np.ndarray | None) -> tuple[list[f
     return gaps, 1.0 / height
 
 
+def _word_text(text: str, indices: Sequence[int], glyphs: Glyphs, points: set[int]) -> str:
+    """One word's characters, with dropped points put back and lookalike digits read as letters
+    when the recogniser's second choices are known (`characters.py`)."""
+    if not glyphs.second:
+        return "".join(text[k] for k in indices)
+    chars: list[str] = []
+    seconds: list[Reading] = []
+    for k in indices:
+        chars.append(text[k])
+        seconds.append(glyphs.second[k])
+        if k in points:
+            chars.append(glyphs.dropped[k][0])
+            seconds.append(NONE)
+    return fix_lookalikes("".join(chars), seconds)
+
+
 def spaced_words(text: str, glyphs: Glyphs | None, crop: np.ndarray | None = None) -> list[Word]:
     """The line's words, with the spaces the recogniser left out put back.
 
     Without positions (or when they do not match the text) the text is split on its own
-    spaces and every word spans the whole line.
+    spaces and every word spans the whole line. With the model's second choices, dropped
+    decimal points come back and lookalike digits in words become letters (`characters.py`).
     """
     if glyphs is None or len(glyphs.starts) != len(text) or not text or glyphs.columns <= 0:
         return [Word(w, 0.0, 1.0) for w in text.split()]
     pitch = typical_pitch(glyphs, text)
     measured = ink_gaps(glyphs, text, crop)
     gaps, pixel = measured if measured is not None else (None, 0.0)
-    usual = _median_latin(gaps, text) if gaps is not None else 0.0
+    usual = usual_gap(gaps, text, glyphs.space_odds) if gaps is not None else 0.0
+    found = glyphs.dropped if len(glyphs.dropped) == len(text) - 1 else ()
+    points = dropped_points(text, found, glyphs.space_odds)
     words: list[Word] = []
     current: list[int] = []
 
@@ -239,7 +224,7 @@ def spaced_words(text: str, glyphs: Glyphs | None, crop: np.ndarray | None = Non
             first, last = current[0], current[-1]
             left = max(glyphs.centre(first) - pitch.of(text[first]) / 2, 0.0) / glyphs.columns
             right = min(glyphs.centre(last) + pitch.of(text[last]) / 2, glyphs.columns) / glyphs.columns
-            words.append(Word("".join(text[k] for k in current), min(left, 1.0), max(right, left)))
+            words.append(Word(_word_text(text, current, glyphs, points), min(left, 1.0), max(right, left)))
             current.clear()
 
     for i, char in enumerate(text):
@@ -247,7 +232,8 @@ def spaced_words(text: str, glyphs: Glyphs | None, crop: np.ndarray | None = Non
             close()
             continue
         ink = None if gaps is None or i == 0 else Ink(gaps[i - 1], usual, pixel)
-        if current and not text[i - 1].isspace() and wants_space(glyphs, text, i - 1, pitch, ink):
+        spaced = current and not text[i - 1].isspace() and i - 1 not in points  # a point fills its gap
+        if spaced and wants_space(glyphs, text, i - 1, pitch, ink):
             close()
         current.append(i)
     close()

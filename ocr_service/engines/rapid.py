@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 
 from ocr_service.config import OcrSettings
-from ocr_service.ctc import tap_rapid
+from ocr_service.ctc import Glyphs, tap_rapid
 from ocr_service.engines.base import OcrEngine
 from ocr_service.layout import OcrLine
 from ocr_service.reading import read_image
-from ocr_service.spacing import Glyphs, Recognition, recognition
+from ocr_service.spacing import Recognition, recognition
 
 
 def build_rapid_ocr(settings: OcrSettings) -> Any:

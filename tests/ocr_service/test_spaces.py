@@ -1,13 +1,15 @@
-"""Word spaces and receipt rows through POST /ocr with the real models (Paddle and RapidOCR)."""
+"""Word spaces, receipt rows and characters the CTC decoder got wrong, through POST /ocr with
+the real models (Paddle and RapidOCR)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from mesh_tools.evaluate.runner import client_reader, load_items, run, wait_ready
 from ocr_service.config import OcrSettings
@@ -23,6 +25,9 @@ SENTENCES = [
     "OCR Mesh 微服务网关",
 ]
 ENGINES = ["ocr_client", "rapid_client"]
+MONO_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+MONO_LINES = ["INVOICE NO: 0714", "SUBTOTAL 12.50", "DISCOUNT 1.00", "TOTAL AMOUNT 11.50", "Kuala Lumpur"]
+SMALL_PRINT = ["SR = GST @6%", "Invoice # : 0714", "Total : 12.50", "Cash: 20.00", "Tel.: 03-9221345"]
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +58,32 @@ def test_rendered_sentences_numbers_dates_and_mixed_lines_keep_their_spaces(
     client: TestClient = request.getfixturevalue(engine)
     body = post(client, render_lines(SENTENCES))
     assert str(body["text"]).split("\n") == SENTENCES, body["text"]
+
+
+def blurred_lines(lines: list[str], font: ImageFont.FreeTypeFont, size: int) -> bytes:
+    """The lines in slightly blurred print, one under another."""
+    step = int(size * 1.8)
+    width = int(max(font.getlength(line) for line in lines)) + 4 * size
+    image = Image.new("RGB", (width, step * (len(lines) + 1)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((2 * size, size // 2 + i * step), line, fill="black", font=font)
+    return png_bytes(image.filter(ImageFilter.GaussianBlur(0.5)))
+
+
+def small_print(size: int) -> bytes:
+    """Receipt lines with spaces around = : # in small, slightly blurred print."""
+    return blurred_lines(list(SMALL_PRINT), cjk_font(size), size)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("size", [14, 28])
+def test_spaces_around_punctuation_in_small_print(
+    request: pytest.FixtureRequest, engine: str, size: int
+) -> None:
+    client: TestClient = request.getfixturevalue(engine)
+    body = post(client, small_print(size))
+    assert str(body["text"]).split("\n") == SMALL_PRINT, body["text"]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -103,3 +134,56 @@ def test_real_receipt_and_page_are_read_with_their_spaces(
     assert "14 Mar 2018 18:40" in receipt_036.text.split("\n"), receipt_036.text
     assert receipt_036.wer is not None and receipt_036.wer <= 0.25, receipt_036.text
     assert phototest.wer is not None and phototest.wer <= 0.05, phototest.text
+
+
+def test_real_receipts_keep_the_spaces_around_equals_signs(ocr_client: TestClient) -> None:
+    if not (EVAL_DIR / "labels.jsonl").exists():
+        pytest.skip(f"{EVAL_DIR} not present")
+    expected = {"en_page_sroie_036.jpg": "SR = GST @6%", "en_page_sroie_387.jpg": "Z = 0%"}
+    items = [i for i in load_items(EVAL_DIR) if i.image in expected]
+    for result in run(items, EVAL_DIR, client_reader(ocr_client)):
+        rows = result.text.split("\n")
+        assert any(row.startswith(expected[result.image]) for row in rows), result.text
+
+
+def mono_receipt(size: int) -> bytes:
+    """Receipt lines in a monospaced font, whose O PP-OCRv4 reads as 0 (INV0ICE, AM0UNT)."""
+    return blurred_lines(list(MONO_LINES), ImageFont.truetype(str(MONO_FONT), size), size)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("size", [14, 24])
+def test_letters_read_as_digits_inside_words_become_letters(
+    request: pytest.FixtureRequest, engine: str, size: int
+) -> None:
+    if not MONO_FONT.exists():
+        pytest.skip(f"{MONO_FONT} not installed")
+    client: TestClient = request.getfixturevalue(engine)
+    body = post(client, mono_receipt(size))
+    assert str(body["text"]).split("\n") == MONO_LINES, body["text"]
+
+
+@pytest.mark.parametrize(
+    ("engine", "image", "row"),
+    [
+        ("ocr_client", "en_page_sroie_387.jpg", "INVOICE NO : 17566/102/T0280"),  # read INV0ICE N0
+        ("ocr_client", "en_page_sroie_387.jpg", "GST ID. NO : 000181747712"),  # read 1D. N0
+        ("rapid_client", "en_page_sroie_064.jpg", "Total RM 88.17"),  # the point was dropped
+    ],
+)
+def test_real_receipts_get_back_letters_and_points_the_decoder_missed(
+    request: pytest.FixtureRequest, engine: str, image: str, row: str
+) -> None:
+    if not (EVAL_DIR / "labels.jsonl").exists():
+        pytest.skip(f"{EVAL_DIR} not present")
+    client: TestClient = request.getfixturevalue(engine)
+    (result,) = run([i for i in load_items(EVAL_DIR) if i.image == image], EVAL_DIR, client_reader(client))
+    assert row in result.text.split("\n"), result.text
+
+
+def test_a_chinese_line_gets_no_space_beside_its_middle_dot(rapid_client: TestClient) -> None:
+    if not (EVAL_DIR / "labels.jsonl").exists():
+        pytest.skip(f"{EVAL_DIR} not present")
+    items = [i for i in load_items(EVAL_DIR) if i.image == "ch_line_mtwi_img15_09.png"]
+    (result,) = run(items, EVAL_DIR, client_reader(rapid_client))
+    assert result.text == "(台商独资·质量保证)", result.text

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ocr_service.ctc import Glyphs, glyphs_from_ctc
 from ocr_service.ink import blank_columns, widest_blank
 from ocr_service.spacing import (
-    Glyphs,
     Ink,
     Word,
-    glyphs_from_ctc,
     reading_frame,
     recognition,
     spaced_words,
     typical_pitch,
+    usual_gap,
     wants_space,
     word_box,
 )
@@ -146,3 +146,39 @@ def test_the_blank_sides_of_narrow_letters_count_half() -> None:
         found = glyphs(text, even(text), {3: 0.1})
         pitch = typical_pitch(found, text)
         assert wants_space(found, text, 3, pitch, Ink(gap=0.5, usual=0.1)) is expected, text
+
+
+def test_the_usual_blank_run_comes_from_pairs_the_model_puts_inside_a_word() -> None:
+    # "Z = 0%" read as "Z=0%": two of its three blank runs are spaces, the model's odds say which
+    text = "Z=0%"
+    assert usual_gap([0.73, 0.67, 0.07], text, (0.26, 0.18, 0.0)) == 0.07
+    assert usual_gap([0.73, 0.67], "Z=0", (0.26, 0.18)) == pytest.approx(0.7)  # no sure pair: all
+    found = glyphs(text, even(text), {0: 0.26, 1: 0.18})
+    pitch = typical_pitch(found, text)
+    assert wants_space(found, text, 1, pitch, Ink(gap=0.67, usual=0.07, pixel=0.03))
+    assert not wants_space(found, text, 1, pitch, Ink(gap=0.67, usual=0.67, pixel=0.03))
+
+
+def test_a_clearly_wide_blank_run_alone_makes_a_space_around_punctuation() -> None:
+    text = "SR=GST"  # small print: no space odds, the CTC columns evenly spaced
+    found = glyphs(text, even(text))
+    pitch = typical_pitch(found, text)
+    assert wants_space(found, text, 1, pitch, Ink(gap=0.5, usual=0.15, pixel=0.05))
+    assert wants_space(found, text, 2, pitch, Ink(gap=0.5, usual=0.15, pixel=0.05))
+    assert not wants_space(found, text, 1, pitch, Ink(gap=0.35, usual=0.15, pixel=0.05))  # a wide letter gap
+
+
+def test_a_colon_gets_a_space_before_it_but_not_after_a_point() -> None:
+    wide = Ink(gap=0.6, usual=0.15, pixel=0.05)
+    for text, i, expected in (("No:5", 1, True), ("Tel.:5", 3, False), ("a,:b", 1, False)):
+        found = glyphs(text, even(text))
+        assert wants_space(found, text, i, typical_pitch(found, text), wide) is expected, text
+
+
+def test_a_line_without_latin_neighbours_measures_blank_runs_against_all_pairs() -> None:
+    text = "台商独资·质量"  # the middle dot is no CJK character, but no Latin pair either
+    gaps = [0.21, 0.08, 0.12, 0.33, 0.2, 0.08]
+    assert usual_gap(gaps, text, (0.0,) * 6) == pytest.approx(0.16)
+    found = glyphs(text, even(text, pitch=5.0))
+    pitch = typical_pitch(found, text)
+    assert not wants_space(found, text, 3, pitch, Ink(gap=0.33, usual=0.16, pixel=0.04))
