@@ -19,8 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.canary import HINT_HEADER
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher, Proc
+from tests.e2e.nacos_config import publish_entry
 from tests.support import free_base_port
 
 pytestmark = pytest.mark.e2e
@@ -112,9 +114,11 @@ def _wait_until_gateways_see(m: Mesh, count: int, timeout: float = 15) -> None:
                 time.sleep(0.1)
 
 
-def _served_by(m: Mesh, gateway: str, n: int, concurrency: int = 1) -> Counter[int]:
+def _served_by(
+    m: Mesh, gateway: str, n: int, concurrency: int = 1, headers: dict[str, str] | None = None
+) -> Counter[int]:
     def one(c: httpx.Client) -> int:
-        r = c.post("/api/ocr", files={"image": ("x.png", b"\x89PNG", "image/png")})
+        r = c.post("/api/ocr", files={"image": ("x.png", b"\x89PNG", "image/png")}, headers=headers)
         assert r.status_code == 200, r.text
         return int(r.headers["X-Served-By"].rsplit(":", 1)[1])
 
@@ -142,6 +146,53 @@ def test_least_in_flight_sends_less_to_the_slow_instance(mesh: Mesh) -> None:
     share = _port_share(mesh, _served_by(mesh, "least_in_flight", 400, concurrency=8))
     # the slow one: round robin would give it a third; fewer in flight elsewhere draws traffic away
     assert share[1.0] < 0.3 and share[1.0] < min(share[2.0], share[3.0]), share
+
+
+def _canary_marks(m: Mesh, gateway: str) -> dict[int, bool]:
+    """The `canary` mark of each OCR instance the gateway lists, by port."""
+    with m.client(gateway) as c:
+        listed = c.get("/api/instances").json()["services"][OCR_SERVICE]
+    return {int(i["port"]): bool(i.get("canary")) for i in listed}
+
+
+def _wait_for_marks(m: Mesh, want: dict[int, bool], timeout: float = 30) -> None:
+    """Every balancing gateway lists exactly these OCR instances with these marks (the live
+    settings heard from Nacos Config)."""
+    deadline = time.monotonic() + timeout
+    for name in ("round_robin", "weighted_random", "least_in_flight"):
+        while (marks := _canary_marks(m, name)) != want:
+            assert time.monotonic() < deadline, f"{name} lists {marks}, not {want}"
+            time.sleep(0.1)
+
+
+def test_a_ten_percent_canary_and_the_version_hint_through_nacos(mesh: Mesh) -> None:
+    """A node registered with metadata version 2.0, made the canary through Nacos Config: it gets
+    10 % of 1,000 requests, and every request hinted `X-Mesh-Version: 2.0`."""
+    canary = mesh.launcher.start_service(
+        OCR_SERVICE, module=UPSTREAM, extra_env=_upstream_env(1, 0) | {"OCR_MESH_VERSION": "2.0"}
+    )
+    stable = {p.port for p in mesh.upstreams.values()}
+    try:
+        mesh.launcher.wait_ready([canary])
+        _wait_until_gateways_see(mesh, 4)
+        publish_entry(mesh.launcher, "canary_version: '2.0'\ncanary_percent: 10")
+        _wait_for_marks(mesh, {canary.port: True} | dict.fromkeys(stable, False))
+
+        counts = _served_by(mesh, "round_robin", 1000, concurrency=8)
+        assert set(counts) <= stable | {canary.port}, counts
+        share = counts[canary.port] / 1000
+        print(f"[canary] 10 % configured: {share:.1%} of 1,000 requests went to the canary (e2e)")
+        assert 0.07 <= share <= 0.13, counts
+        assert stable <= set(counts), counts
+
+        hinted = _served_by(mesh, "round_robin", 30, headers={HINT_HEADER: "2.0"})
+        print(f"[canary] {hinted[canary.port]} of 30 hinted requests went to the canary")
+        assert hinted == Counter({canary.port: 30}), hinted
+    finally:
+        publish_entry(mesh.launcher, None)
+        _wait_for_marks(mesh, {canary.port: False} | dict.fromkeys(stable, False))
+        mesh.launcher.stop_service(canary)
+        _wait_until_gateways_see(mesh, 3)
 
 
 def _metric(gateway: str, instance: str) -> float:

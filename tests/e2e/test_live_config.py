@@ -97,7 +97,7 @@ def test_the_mesh_view_marks_the_canary_version(
     mesh: RunningMesh, page: Page, account: tuple[str, str]
 ) -> None:
     """Both OCR nodes of the session mesh run version 0.1.0: made the canary version, both get the
-    badge (the split itself needs other nodes beside them: tests/gateway/test_canary.py)."""
+    badge (the split itself: tests/gateway/test_canary.py, and end to end tests/e2e/test_gateway.py)."""
     write_entry(mesh, 'canary_version: "0.1.0"\ncanary_percent: 10\n')
     try:
         open_app(page)
