@@ -91,3 +91,20 @@ def test_longest_side_is_shrunk_and_scale_maps_back() -> None:
     assert small.shape[:2] == (400, 2000) and scale == 2.5
     same, one = fit_side(np.zeros((10, 20, 3), dtype=np.uint8), 2000)
     assert same.shape[:2] == (10, 20) and one == 1.0
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_large_jpeg_decodes_reduced_and_maps_back_to_its_full_size(orientation: int) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image = Image.new("RGB", (4400, 3000), "white")
+    image.paste((0, 0, 0), (0, 0, 2200, 1500))  # the top-left quarter is black
+    decoded = decode_image(encode(image, "JPEG", exif=exif), 20_000_000, 1000)
+    full = (3000, 4400) if orientation == 6 else (4400, 3000)
+    assert (decoded.width, decoded.height) == full
+    assert max(decoded.bgr.shape[:2]) == 1000
+    assert decoded.scale == pytest.approx(4.4, rel=0.01)
+    rows, cols = decoded.bgr.shape[:2]
+    dark_corner = (0, cols - 1) if orientation == 6 else (0, 0)  # turned 90° clockwise upright
+    assert int(decoded.bgr[dark_corner][0]) < 40
+    assert int(decoded.bgr[rows - 1, cols // 2 if orientation == 6 else cols - 1][0]) > 200
