@@ -12,6 +12,7 @@ class JobSettings(BaseModel):
     job_ttl_seconds: float = 24 * 3600  # a job and its results are removed this long after it ends
     job_workers: int = 4  # pages this gateway reads at once for jobs
     job_lease_seconds: float = 30.0  # a claimed page returns to the queue if not renewed in time
-    job_poll_seconds: float = 0.5  # how often an idle worker looks for work queued elsewhere
+    job_poll_seconds: float = 0.5  # how soon an idle worker looks again for work queued elsewhere …
+    job_poll_max_seconds: float = 4.0  # … doubling up to this while there is none
     job_max_attempts: int = 3  # claims of one page before it is given up as failed
     job_list_limit: int = 50  # jobs GET /api/jobs lists

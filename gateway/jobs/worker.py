@@ -7,7 +7,6 @@ their leases while it reads them, gives them back on a clean stop, and removes e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -62,7 +61,11 @@ class JobWorker:
             log.info("gave %d job pages back to the queue", released)
 
     async def _claim_loop(self) -> None:
+        """Claim while there is work; when idle, look again after job_poll_seconds, doubling up to
+        job_poll_max_seconds (a local submission wakes it at once; an idle gateway then costs
+        a claim query every few seconds instead of two a second)."""
         s = self.settings
+        idle = s.job_poll_seconds
         while True:
             await self._slots.acquire()
             try:
@@ -77,9 +80,13 @@ class JobWorker:
             if claim is None:
                 self._slots.release()
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), s.job_poll_seconds)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), idle)
+                    idle = s.job_poll_seconds
+                except TimeoutError:
+                    idle = min(idle * 2, max(s.job_poll_max_seconds, s.job_poll_seconds))
                 continue
+            idle = s.job_poll_seconds
             self._held[claim.page_id] = claim
             task = asyncio.create_task(self._work(claim))
             self._tasks.add(task)

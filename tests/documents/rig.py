@@ -104,7 +104,12 @@ async def gateway_rig(
     data_dir: Path, nodes: int = 2, **settings: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Gateway, FakeNodes]]:
     """The app with its lifespan running, `nodes` fake OCR nodes in its pool, and a client."""
-    options = {"rate_per_user": 0, "job_poll_seconds": 0.05, "eject_seconds": 60} | settings
+    options = {
+        "rate_per_user": 0,
+        "job_poll_seconds": 0.05,
+        "job_poll_max_seconds": 0.2,
+        "eject_seconds": 60,
+    } | settings
     app = create_app(GatewaySettings(data_dir=data_dir, nacos_enabled=False, **options))
     fakes = FakeNodes()
     async with app.router.lifespan_context(app):
