@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
+from mesh_tools.launcher.allocator import engine_env
 from mesh_tools.launcher.procs import (
     LaunchError,
     next_free_port,
@@ -96,6 +97,8 @@ class Launcher:
         pid_file = self.run_dir / f"{service}-{port}.pid"
         args = [sys.executable, "-m", module or MODULES[service]]
         env = self._env(service, port) | (extra_env or {})
+        if service == OCR_SERVICE:
+            env = engine_env(env)
         popen = spawn(args, log=log, pid_file=pid_file, env=env, cwd=REPO_ROOT)
         proc = Proc(service, port, popen.pid, str(log))
         state = self._load()

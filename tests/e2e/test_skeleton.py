@@ -6,11 +6,13 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
+from mesh_tools.launcher.allocator import tcmalloc
 from mesh_tools.launcher.procs import alive
 from tests.e2e.conftest import RunningMesh
 from tests.support import render_lines
@@ -80,6 +82,15 @@ def test_nacos_lists_every_instance_healthy(mesh: RunningMesh) -> None:
         assert all({"version", "started_at"} <= set(h["metadata"]) for h in hosts)  # type: ignore[arg-type]
     ocr_meta = mesh.nacos_instances(OCR_SERVICE)[0]["metadata"]
     assert {"engine", "cpu_threads"} <= set(ocr_meta)  # type: ignore[arg-type]
+
+
+def test_ocr_nodes_run_with_tcmalloc_when_installed(mesh: RunningMesh) -> None:
+    """The launcher preloads tcmalloc into OCR nodes (mesh_tools/launcher/allocator.py), not others."""
+    if tcmalloc() is None:
+        pytest.skip("libtcmalloc-minimal4 is not installed")
+    for proc in [p for p in mesh.launcher.procs() if alive(p.pid)]:
+        mapped = "libtcmalloc_minimal" in Path(f"/proc/{proc.pid}/maps").read_text()
+        assert mapped == (proc.service == OCR_SERVICE), proc
 
 
 def test_missing_token_is_401_in_error_shape(mesh: RunningMesh) -> None:
