@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing as mp
-import os
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.documents.pages import RenderLimits, render_page
+from loadtest.quiet import OtherCpu
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher, Proc
 from mesh_tools.textimage import render_lines
@@ -123,37 +123,6 @@ def mesh_pages_per_second(gateway: str, token: str, pdf: bytes) -> MeshRun:
     for page in job["pages"]:
         served[page.get("instance", "?")] = served.get(page.get("instance", "?"), 0) + 1
     return MeshRun(len(job["pages"]) / took, first, served)
-
-
-class OtherCpu:
-    """CPU the rest of the machine used during a measurement, in cores."""
-
-    def __init__(self, ours: list[int]) -> None:
-        self._ours = ours
-
-    def _ours_seconds(self) -> float:
-        total = 0.0
-        for pid in [os.getpid(), *self._ours]:
-            try:
-                proc = psutil.Process(pid)
-                for p in [proc, *proc.children(recursive=True)]:
-                    t = p.cpu_times()
-                    total += t.user + t.system
-                    total += getattr(t, "children_user", 0) + getattr(t, "children_system", 0)
-            except psutil.Error:
-                continue
-        return total
-
-    def __enter__(self) -> OtherCpu:
-        t = psutil.cpu_times()
-        self._busy, self._mine = t.user + t.system + t.nice, self._ours_seconds()
-        self._t = time.perf_counter()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        t = psutil.cpu_times()
-        busy = t.user + t.system + t.nice - self._busy
-        self.cores = max(0.0, busy - (self._ours_seconds() - self._mine)) / (time.perf_counter() - self._t)
 
 
 def start_mesh(data: Path) -> tuple[Launcher, str, str]:

@@ -1,13 +1,25 @@
-"""The physical limit: the raw PaddleOCR library on the same image, one process per core."""
+"""The physical limit: the raw PaddleOCR library on the same image, one process per core.
+
+Each raw call decodes the upload as well (`cv2.imdecode`), since any real service must, then
+runs `PaddleOCR.ocr(img, cls=True)` built exactly as the OCR node builds it, with the same
+allocator (tcmalloc when installed: faster for the library too, see
+mesh_tools.launcher.allocator). The processes are built once (`RawPool`) so a study can
+interleave raw and mesh measurements.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
+import statistics
 import time
 from dataclasses import asdict, dataclass
-from multiprocessing.synchronize import Barrier
+from multiprocessing.connection import Connection
 from typing import Any
+
+from loadtest.quiet import OtherCpu
+from mesh_tools.launcher.allocator import engine_env
 
 WARMUP_CALLS = 3
 
@@ -26,82 +38,140 @@ class PhysicalResult:
         return asdict(self)
 
 
-def _build_ocr() -> Any:
-    """PaddleOCR exactly as the OCR node builds it, with one CPU thread."""
+def build_raw_ocr(threads: int = 1) -> Any:
+    """PaddleOCR exactly as the OCR node builds it, with `threads` CPU threads."""
     import cv2
 
     from ocr_service.config import OcrSettings
     from ocr_service.engines.paddle import build_paddle_ocr
 
-    cv2.setNumThreads(1)
-    return build_paddle_ocr(OcrSettings(nacos_enabled=False, cpu_threads=1))
+    cv2.setNumThreads(threads)
+    return build_paddle_ocr(OcrSettings(nacos_enabled=False, cpu_threads=threads))
 
 
-def _worker(image: bytes, seconds: float, barrier: Barrier, out: Any) -> None:
+def _worker(conn: Connection, threads: int) -> None:
+    """Build once, then answer commands: ("warm", image), ("run", image, start_at, seconds),
+    ("call", image) for one timed call, or None to stop."""
     import cv2
     import numpy as np
 
+    started = time.perf_counter()
     try:
-        started = time.perf_counter()
-        ocr = _build_ocr()
-        load = time.perf_counter() - started
-        img = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-        for _ in range(WARMUP_CALLS):
-            ocr.ocr(img, cls=True)
-        barrier.wait(timeout=300)
-        t0, c0 = time.perf_counter(), time.process_time()
-        count, last = 0, t0
-        while last - t0 < seconds:
-            ocr.ocr(img, cls=True)
-            count += 1
-            last = time.perf_counter()
-        out.put((count, last - t0, time.process_time() - c0, load, ""))
+        ocr = build_raw_ocr(threads)
     except Exception as exc:  # reported to the parent, which raises
-        out.put((0, 0.0, 0.0, 0.0, f"{type(exc).__name__}: {exc}"))
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", time.perf_counter() - started))
+
+    def read(data: bytes) -> None:
+        ocr.ocr(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cls=True)
+
+    while (command := conn.recv()) is not None:
+        kind, image = command[0], command[1]
+        if kind == "warm":
+            for _ in range(WARMUP_CALLS):
+                read(image)
+            conn.send(("warm", 0.0))
+        elif kind == "call":
+            t0 = time.perf_counter()
+            read(image)
+            conn.send(("call", time.perf_counter() - t0))
+        else:
+            start_at, seconds = command[2], command[3]
+            time.sleep(max(0.0, start_at - time.monotonic()))
+            t0, c0 = time.perf_counter(), time.process_time()
+            count, last = 0, t0
+            while last - t0 < seconds:
+                read(image)
+                count += 1
+                last = time.perf_counter()
+            conn.send(("run", (count, last - t0, time.process_time() - c0)))
+
+
+class RawPool:
+    """`processes` raw PaddleOCR processes (one CPU thread each unless told), built once."""
+
+    def __init__(self, processes: int, threads: int = 1) -> None:
+        ctx = mp.get_context("spawn")
+        self._conns: list[Connection] = []
+        self._procs: list[Any] = []
+        env_before = dict(os.environ)
+        os.environ.update(engine_env(os.environ) | {"OMP_NUM_THREADS": str(threads)})
+        try:
+            for _ in range(processes):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_worker, args=(child, threads), daemon=True)
+                proc.start()
+                self._conns.append(parent)
+                self._procs.append(proc)
+        finally:
+            os.environ.clear()
+            os.environ.update(env_before)
+        self.load_seconds = max(self._answer(c, "ready") for c in self._conns)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs]
+
+    def _answer(self, conn: Connection, expected: str) -> Any:
+        if not conn.poll(900):
+            raise RuntimeError("a raw PaddleOCR process did not answer within 15 minutes")
+        kind, value = conn.recv()
+        if kind != expected:
+            raise RuntimeError(f"raw PaddleOCR process failed: {value}")
+        return value
+
+    def warm(self, image: bytes) -> None:
+        """Run every process WARMUP_CALLS times on this image (oneDNN builds its kernels)."""
+        for conn in self._conns:
+            conn.send(("warm", image))
+        for conn in self._conns:
+            self._answer(conn, "warm")
+
+    def throughput(self, image: bytes, seconds: float) -> PhysicalResult:
+        """Images/s of all processes reading back to back from a common start."""
+        start_at = time.monotonic() + 0.5
+        with OtherCpu(self.pids) as other:
+            for conn in self._conns:
+                conn.send(("run", image, start_at, seconds))
+            answers = [self._answer(c, "run") for c in self._conns]
+        images = sum(a[0] for a in answers)
+        return PhysicalResult(
+            processes=len(self._conns),
+            seconds=seconds,
+            images=images,
+            images_per_second=sum(a[0] / a[1] for a in answers),
+            cpu_seconds_per_image=sum(a[2] for a in answers) / max(images, 1),
+            load_seconds=self.load_seconds,
+            other_cpu_percent=other.cores * 100,
+        )
+
+    def latency(self, image: bytes, calls: int) -> float:
+        """Median seconds of one call in the first process, the others idle."""
+        times = []
+        for _ in range(calls):
+            self._conns[0].send(("call", image))
+            times.append(self._answer(self._conns[0], "call"))
+        return statistics.median(times)
+
+    def close(self) -> None:
+        for conn in self._conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+        for proc in self._procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()
+
+    def __enter__(self) -> RawPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def measure(image: bytes, processes: int, seconds: float) -> PhysicalResult:
     """Images/s of `processes` independent PaddleOCR processes running back to back."""
-    import psutil
-
-    before_machine, before_children, started = _busy(psutil.cpu_times()), os.times(), time.monotonic()
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(processes)
-    out = ctx.Queue()
-    env_before = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    try:
-        workers = [ctx.Process(target=_worker, args=(image, seconds, barrier, out)) for _ in range(processes)]
-        for w in workers:
-            w.start()
-        answers = [out.get(timeout=seconds + 600) for _ in workers]
-        for w in workers:
-            w.join(timeout=30)
-    finally:
-        if env_before is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = env_before
-    after, wall = os.times(), time.monotonic() - started
-    ours = (after.children_user + after.children_system) - (
-        before_children.children_user + before_children.children_system
-    )
-    other = max(0.0, (_busy(psutil.cpu_times()) - before_machine - ours) / wall * 100)
-    errors = [a[4] for a in answers if a[4]]
-    if errors:
-        raise RuntimeError("raw PaddleOCR run failed: " + "; ".join(errors))
-    images = sum(a[0] for a in answers)
-    return PhysicalResult(
-        processes=processes,
-        seconds=seconds,
-        images=images,
-        images_per_second=sum(a[0] / a[1] for a in answers),
-        cpu_seconds_per_image=sum(a[2] for a in answers) / max(images, 1),
-        load_seconds=max(a[3] for a in answers),
-        other_cpu_percent=other,
-    )
-
-
-def _busy(times: Any) -> float:
-    """Machine-wide busy CPU seconds (all cores) from psutil.cpu_times()."""
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+    with RawPool(processes) as pool:
+        pool.warm(image)
+        return pool.throughput(image, seconds)
