@@ -15,7 +15,7 @@ down:
 
 test:
 	@scripts/bootstrap --test
-	.venv/bin/python -m pytest -q -rs
+	.venv/bin/python -m pytest -q -rs --durations=40
 
 lint:
 	.venv/bin/ruff check .
