@@ -21,6 +21,7 @@ from mesh_tools.launcher.procs import (
     spawn,
     stop_pid,
     wait_http,
+    wait_port_free,
 )
 from mesh_tools.monitoring.prometheus import Monitor
 from mesh_tools.nacos_server.server import NacosServer, default_kind
@@ -28,6 +29,7 @@ from mesh_tools.nacos_server.server import NacosServer, default_kind
 MODULES = {USER_SERVICE: "user_service", OCR_SERVICE: "ocr_service", GATEWAY: "gateway"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_PORTS = {USER_SERVICE: 8001, OCR_SERVICE: 8101, GATEWAY: 8080}
+PORT_RELEASE_SECONDS = 10.0  # how long a port asked for by number may take to be let go
 
 
 @dataclass
@@ -91,7 +93,7 @@ class Launcher:
         taken = {p.port for p in self.procs()}
         if port is None:
             port = next_free_port(self.host, BASE_PORTS.get(service, 8201), taken)
-        elif not port_free(self.host, port):
+        elif not wait_port_free(self.host, port, PORT_RELEASE_SECONDS):
             raise LaunchError(f"port {port} on {self.host} is already in use; {service} cannot start there")
         log = self.run_dir / "logs" / f"{service}-{port}.log"
         pid_file = self.run_dir / f"{service}-{port}.pid"

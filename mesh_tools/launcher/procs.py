@@ -30,6 +30,17 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def wait_port_free(host: str, port: int, timeout: float) -> bool:
+    """Until the port is free, at most `timeout` s: a process just killed keeps its sockets until
+    its last thread has exited, which on a busy machine comes a little after the process is gone."""
+    deadline = time.monotonic() + timeout
+    while not port_free(host, port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def next_free_port(host: str, start: int, taken: set[int] | None = None) -> int:
     port = start
     while port < 65535:

@@ -104,8 +104,10 @@ def restore(m: FaultMesh) -> None:
         m.launcher.stop_service(m.users)
         m.users = m.launcher.start_service(USER_SERVICE, m.users.port)
         fixed.append(f"user-service :{m.users.port} restarted")
-    if not alive(m.gateway_proc.pid):
-        raise AssertionError("the fault mesh's gateway died during this test")
+    gateway_died = not alive(m.gateway_proc.pid)
+    if gateway_died:  # restarted for the next test, and this one fails: no test may leave it dead
+        m.launcher.stop_service(m.gateway_proc)
+        m.gateway_proc = m.launcher.start_service(GATEWAY, m.gateway_proc.port, extra_env=GATEWAY_ENV)
     wait_ready(m.launcher, m.all_procs(), timeout=240)
     wait_for(
         lambda: (
@@ -118,3 +120,5 @@ def restore(m: FaultMesh) -> None:
     )
     if fixed:
         print(f"[fault-mesh restored] {'; '.join(fixed)}")
+    if gateway_died:
+        raise AssertionError("the fault mesh's gateway died during this test (restarted for the next)")
