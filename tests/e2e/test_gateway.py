@@ -182,7 +182,7 @@ def test_a_ten_percent_canary_and_the_version_hint_through_nacos(mesh: Mesh) -> 
         assert set(counts) <= stable | {canary.port}, counts
         share = counts[canary.port] / 1000
         print(f"[canary] 10 % configured: {share:.1%} of 1,000 requests went to the canary (e2e)")
-        assert 0.07 <= share <= 0.13, counts
+        assert 0.06 <= share <= 0.14, counts  # ±4.2 sd of a fair 10 % coin over 1,000: 1 in 40,000 runs fails
         assert stable <= set(counts), counts
 
         hinted = _served_by(mesh, "round_robin", 30, headers={HINT_HEADER: "2.0"})
@@ -267,6 +267,7 @@ def test_nacos_down_keeps_traffic_and_nacos_back_brings_new_instances(mesh: Mesh
         seen = newcomer.port in _served_by(mesh, "round_robin", 8)
     assert seen, "a new instance did not receive traffic within 5 s of registering after Nacos came back"
     mesh.launcher.stop_service(newcomer)
+    _wait_until_gateways_see(mesh, 3)  # the next test starts from the module's three upstreams
 
 
 def test_limits_answer_their_status(mesh: Mesh) -> None:
