@@ -4,7 +4,7 @@
  *   upload.js    choose an image, recognise it                     results.js  show the answer
  *   mesh-view.js poll /api/instances (table in mesh-table.js)      notices.js  #notice, #error
  *   jobs.js      documents and batches as jobs, their progress     job-view.js one job's pages
- *   monitor-view.js charts and alerts from Prometheus (charts.js)
+ *   monitor-view.js charts and alerts from Prometheus (charts.js)   poller.js the views' polling loop
  *   api.js       requests to the gateway, error words              i18n.js     strings zh/en
  */
 import { checkExpiryNow, currentUser, expireSession, initAuth, showLogin } from "./auth.js";

@@ -2,10 +2,11 @@
  * while the page is visible, with joins, departures and health changes listed as events.
  * The table itself is drawn by mesh-table.js.
  */
-import { ApiError, asApiError, describe, instances } from "./api.js";
+import { describe, instances } from "./api.js";
 import { el, node } from "./dom.js";
 import { onLangChange, t, time } from "./i18n.js";
 import { addrOf, instancesOf, keyOf, renderTable, stateKey } from "./mesh-table.js";
+import { createPoller } from "./poller.js";
 
 const POLL_MS = 2000;
 const NEW_MS = 6000; // how long a joined instance is flagged "new"
@@ -13,9 +14,6 @@ const GONE_MS = 8000; // how long a departed instance stays visible as "left"
 const MAX_EVENTS = 8;
 
 const poll = {
-  active: false,
-  timer: null,
-  abort: null,
   loaded: false,
   services: {},
   known: new Map(), // key -> {service, inst}
@@ -25,10 +23,6 @@ const poll = {
   lastOk: null,
   error: null,
 };
-
-// Set by initMeshView: may we poll now (false: the session has expired), and what to do
-// when the gateway says the session is gone.
-let hooks = { canPoll: () => true, onAuthError() {} };
 
 function addEvent(key, params) {
   poll.events.unshift({ key, params, at: new Date() });
@@ -76,7 +70,7 @@ function render() {
 function renderUpdated() {
   let text;
   let cls = "";
-  if (document.hidden && poll.active) {
+  if (document.hidden && poller.active) {
     text = t("status.paused");
     cls = "is-paused";
   } else if (poll.error) {
@@ -108,72 +102,45 @@ function renderEvents() {
   });
 }
 
-async function pollOnce() {
-  clearTimeout(poll.timer);
-  poll.timer = null;
-  if (!poll.active) return;
-  if (document.hidden) {
-    renderUpdated();
-    return; // visibilitychange resumes
-  }
-  if (!hooks.canPoll()) return;
-  if (poll.abort) poll.abort.abort();
-  const ctrl = new AbortController();
-  poll.abort = ctrl;
-  try {
-    const services = await instances(ctrl.signal);
-    if (ctrl.signal.aborted || !poll.active) return;
+const poller = createPoller({
+  intervalMs: POLL_MS,
+  fetch: (signal) => instances(signal),
+  onResult(services) {
     applySnapshot(services && typeof services === "object" ? services : {});
     poll.error = null;
     poll.lastOk = new Date();
-  } catch (err) {
-    if (ctrl.signal.aborted || (err && err.name === "AbortError") || !poll.active) return;
-    if (err instanceof ApiError && err.isAuth()) {
-      hooks.onAuthError(err.code);
-      return;
-    }
-    poll.error = asApiError(err);
-  } finally {
-    if (poll.abort === ctrl) poll.abort = null;
-  }
-  render();
-  if (poll.active && !document.hidden) poll.timer = setTimeout(pollOnce, POLL_MS);
-}
+  },
+  onError(err) {
+    poll.error = err;
+  },
+  render,
+  onHidden: renderUpdated,
+});
 
 export function stopMeshView() {
-  poll.active = false;
-  clearTimeout(poll.timer);
-  poll.timer = null;
-  if (poll.abort) poll.abort.abort();
-  poll.abort = null;
+  poller.stop();
 }
 
 /** Start polling afresh (after logging in): no events, nothing known yet. */
 export function startMeshView() {
-  stopMeshView();
-  Object.assign(poll, { active: true, loaded: false, events: [], error: null, lastOk: null });
+  poller.stop();
+  Object.assign(poll, { loaded: false, events: [], error: null, lastOk: null });
   poll.known.clear();
   poll.fresh.clear();
   poll.gone.clear();
   render();
   renderEvents();
-  pollOnce();
+  poller.start();
 }
 
-/** Pause while the page is hidden, poll at once when it shows again. */
 export function meshVisibilityChanged() {
-  if (document.hidden) {
-    clearTimeout(poll.timer);
-    if (poll.abort) poll.abort.abort();
-    renderUpdated();
-  } else if (poll.active) {
-    pollOnce();
-  }
+  poller.visibilityChanged();
 }
 
-/** hooks: {canPoll(), onAuthError(code)} */
+/** hooks: {canPoll(), onAuthError(code)}: may we poll now (false: the session has expired), and
+ * what to do when the gateway says the session is gone. */
 export function initMeshView(given) {
-  hooks = given;
+  poller.setHooks(given);
   onLangChange(() => {
     render();
     renderEvents();

@@ -2,15 +2,15 @@
  * through /api/monitoring, polled every 10 s (Prometheus' scrape interval) while visible.
  * Charts are drawn by charts.js.
  */
-import { ApiError, asApiError, describe, monitoringAlerts, monitoringCharts } from "./api.js";
+import { describe, monitoringAlerts, monitoringCharts } from "./api.js";
 import { drawChart, drawLegend } from "./charts.js";
 import { el, node } from "./dom.js";
 import { onLangChange, t, time } from "./i18n.js";
+import { createPoller } from "./poller.js";
 
 const POLL_MS = 10000;
 
-const view = { active: false, timer: null, abort: null, data: null, alerts: [], error: null, lastOk: null };
-let hooks = { canPoll: () => true, onAuthError() {} };
+const view = { data: null, alerts: [], error: null, lastOk: null };
 
 function renderAlerts() {
   const list = el.monitorAlerts;
@@ -72,63 +72,37 @@ function render() {
   renderState();
 }
 
-async function pollOnce() {
-  clearTimeout(view.timer);
-  view.timer = null;
-  if (!view.active || document.hidden || !hooks.canPoll()) return;
-  if (view.abort) view.abort.abort();
-  const ctrl = new AbortController();
-  view.abort = ctrl;
-  try {
-    const [data, alerts] = await Promise.all([
-      monitoringCharts(el.monitorWindow.value, ctrl.signal),
-      monitoringAlerts(ctrl.signal),
-    ]);
-    if (ctrl.signal.aborted || !view.active) return;
+const poller = createPoller({
+  intervalMs: POLL_MS,
+  fetch: (signal) => Promise.all([monitoringCharts(el.monitorWindow.value, signal), monitoringAlerts(signal)]),
+  onResult([data, alerts]) {
     Object.assign(view, { data, alerts, error: null, lastOk: new Date() });
-  } catch (err) {
-    if (ctrl.signal.aborted || (err && err.name === "AbortError") || !view.active) return;
-    if (err instanceof ApiError && err.isAuth()) {
-      hooks.onAuthError(err.code);
-      return;
-    }
-    view.error = asApiError(err);
-  } finally {
-    if (view.abort === ctrl) view.abort = null;
-  }
-  render();
-  if (view.active && !document.hidden) view.timer = setTimeout(pollOnce, POLL_MS);
-}
+  },
+  onError(err) {
+    view.error = err;
+  },
+  render,
+});
 
 export function stopMonitorView() {
-  view.active = false;
-  clearTimeout(view.timer);
-  if (view.abort) view.abort.abort();
-  Object.assign(view, { timer: null, abort: null });
+  poller.stop();
 }
 
 export function startMonitorView() {
-  stopMonitorView();
-  Object.assign(view, { active: true, data: null, alerts: [], error: null, lastOk: null });
+  Object.assign(view, { data: null, alerts: [], error: null, lastOk: null });
   el.monitorCharts.textContent = "";
   renderAlerts();
   renderState();
-  pollOnce();
+  poller.start();
 }
 
-/** Pause while the page is hidden, poll at once when it shows again. */
 export function monitorVisibilityChanged() {
-  if (document.hidden) {
-    clearTimeout(view.timer);
-    if (view.abort) view.abort.abort();
-  } else if (view.active) {
-    pollOnce();
-  }
+  poller.visibilityChanged();
 }
 
 /** hooks: {canPoll(), onAuthError(code)} */
 export function initMonitorView(given) {
-  hooks = given;
-  el.monitorWindow.addEventListener("change", () => view.active && pollOnce());
+  poller.setHooks(given);
+  el.monitorWindow.addEventListener("change", () => poller.now());
   onLangChange(render);
 }
