@@ -35,10 +35,10 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loadtest.image_kinds import render
+from loadtest.mesh import ScaledMesh
 from loadtest.physical import RawPool
 from loadtest.quiet import OtherCpu
-from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
-from mesh_tools.launcher.launcher import Launcher, Proc
+from mesh.names import OCR_SERVICE
 
 PASSWORD = "bench-mesh-raw-1"
 SECONDS = {"card": 20.0, "page": 50.0, "photo": 45.0}  # long enough for ~20 images at 2 nodes
@@ -129,28 +129,6 @@ def single_latency(gateway: str, token: str, image: bytes, calls: int) -> float:
     return statistics.median(times)
 
 
-def start_mesh(data: Path, ocr_nodes: int) -> tuple[Launcher, str, str, list[Proc], Proc]:
-    launcher = Launcher(data, nacos_port=13858)
-    launcher.nacos.start()
-    env = {"OCR_MESH_RESULT_CACHE_MB": "0", "OCR_MESH_RATE_PER_USER": "0", "OCR_MESH_RATE_PER_CLIENT": "0"}
-    users = launcher.start_service(USER_SERVICE)
-    gw = launcher.start_service(GATEWAY, extra_env=env)
-    nodes = [launcher.start_service(OCR_SERVICE) for _ in range(ocr_nodes)]
-    launcher.wait_ready([users, gw, *nodes])
-    gateway = f"http://127.0.0.1:{gw.port}"
-    with httpx.Client(base_url=gateway, trust_env=False, timeout=30) as c:
-        c.post("/api/auth/register", json={"username": "bench_mesh_raw", "password": PASSWORD})
-        login = c.post("/api/auth/login", json={"username": "bench_mesh_raw", "password": PASSWORD})
-        token = login.json()["access_token"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            listed = c.get("/api/instances", headers={"Authorization": f"Bearer {token}"}).json()["services"]
-            if sum(1 for i in listed.get(OCR_SERVICE, []) if i["healthy"]) == ocr_nodes:
-                break
-            time.sleep(0.3)
-    return launcher, gateway, token, nodes, gw
-
-
 def quietly(measure: Callable[[], T], ours: list[int], label: str) -> tuple[T, float]:
     """Run a measurement; once more if the rest of the machine was busy meanwhile."""
     for attempt in (1, 2):
@@ -238,22 +216,23 @@ def main() -> None:
     args = ap.parse_args()
     cores = psutil.cpu_count() or 1
     print(f"{cores} cores; raw: {cores} processes x 1 thread; mesh: {cores} OCR nodes", flush=True)
-    data = Path(tempfile.mkdtemp(prefix="ocr-mesh-bench-raw-"))
-    launcher, gateway, token, nodes, gw = start_mesh(data, cores)
+    mesh = ScaledMesh(Path(tempfile.mkdtemp(prefix="ocr-mesh-bench-raw-")))
+    mesh.start(ocr=cores, users=1)
+    mesh.sign_in("bench_mesh_raw", PASSWORD)
+    mesh.wait_gateway_view()
     pool = RawPool(cores)
     try:
-        nacos = launcher.nacos.running_pid()
-        ours = [p.pid for p in launcher.procs()] + ([nacos] if nacos else []) + pool.pids
-        target = Target(gateway, token, [p.pid for p in nodes], gw.pid, pool, ours)
+        assert mesh.gateway is not None
+        nodes = [p.pid for p in mesh.running(OCR_SERVICE)]
+        ours = [*mesh.pids(), *pool.pids]
+        target = Target(mesh.url, mesh.token, nodes, mesh.gateway.pid, pool, ours)
         rows = [study(k, target, args.rounds, SECONDS[k] * args.seconds_scale) for k in args.kinds.split(",")]
         print("\nkind   raw img/s  mesh img/s  ratio   raw 1-req  mesh 1-req  latency  gateway CPU/nodes")
         for row in rows:
             print(row)
     finally:
         pool.close()
-        for p in launcher.procs():
-            launcher.stop_service(p)
-        launcher.nacos.stop()
+        mesh.close()
 
 
 if __name__ == "__main__":

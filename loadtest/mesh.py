@@ -39,10 +39,17 @@ class ScaledMesh:
     """Nacos + one gateway + N ocr-service + M user-service, rescaled per cell."""
 
     def __init__(
-        self, data_dir: Path, nacos_kind: str, nacos_port: int | None = None, *, monitor: bool = False
+        self,
+        data_dir: Path,
+        nacos_kind: str | None = None,
+        nacos_port: int | None = None,
+        *,
+        monitor: bool = False,
+        gateway_env: dict[str, str] | None = None,
     ) -> None:
         self.launcher = Launcher(data_dir, nacos_port=nacos_port or free_nacos_port(), nacos_kind=nacos_kind)
         self.monitor = monitor
+        self.gateway_env = GATEWAY_ENV | (gateway_env or {})
         self.gateway: Proc | None = None
         self.token = ""
         self._own_nacos = False
@@ -67,7 +74,7 @@ class ScaledMesh:
         if self.monitor:
             self.launcher.start_monitor()
         self.scale(ocr, users, check_gateway=False)
-        self.gateway = self.launcher.start_service(GATEWAY, extra_env=GATEWAY_ENV)
+        self.gateway = self.launcher.start_service(GATEWAY, extra_env=self.gateway_env)
         self.launcher.wait_ready([self.gateway])
 
     def scale(self, ocr: int, users: int, *, check_gateway: bool = True) -> list[str]:
@@ -87,6 +94,17 @@ class ScaledMesh:
         if check_gateway:
             self.wait_gateway_view()
         return said
+
+    def sign_in(self, username: str, password: str) -> str:
+        """Register the account (if new) and log in; the token is kept for the mesh's own checks."""
+        with httpx.Client(base_url=self.url, trust_env=False, timeout=60) as client:
+            r = client.post("/api/auth/register", json={"username": username, "password": password})
+            if r.status_code not in (201, 409):
+                raise LaunchError(f"registering {username}: {r.status_code} {r.text[:200]}")
+            r = client.post("/api/auth/login", json={"username": username, "password": password})
+            r.raise_for_status()
+        self.token = str(r.json()["access_token"])
+        return self.token
 
     def wait_gateway_view(self, timeout: float = 60.0) -> None:
         """Until the gateway's balancer lists exactly the running instances, all usable."""

@@ -20,9 +20,9 @@ import httpx
 import psutil
 
 from loadtest.compose import Mesh, make_mesh
-from loadtest.image import load_images
+from loadtest.image_kinds import load_images
 from loadtest.mesh import GATEWAY_ENV
-from loadtest.physical import measure
+from loadtest.physical import FairLimit
 from loadtest.progress import Progress
 from loadtest.prometheus_series import cell_series, wait_scraped, wall_clock
 from loadtest.results import ResultsDir, machine
@@ -40,6 +40,7 @@ class SweepConfig:
     load: Load
     out: Path
     images: list[Path] = field(default_factory=list)
+    kind: str = "card"  # without images: the rendered card, A4 scan or phone photo (image_kinds)
     data_dir: Path | None = None
     nacos_kind: str = "java"
     nacos_port: int | None = None
@@ -105,7 +106,8 @@ class Sweep:
         self.results = ResultsDir(cfg.out)
         self.progress = Progress()
         self.stopper = Stopper()
-        self.images = load_images(cfg.images)
+        self.images = load_images(cfg.images, cfg.kind)
+        self.limit: FairLimit | None = None
         self.accounts = [
             Credentials(f"loadtest_{i}", f"loadtest-secret-{i}-long") for i in range(cfg.accounts)
         ]
@@ -123,41 +125,51 @@ class Sweep:
         with self.stopper.installed():
             self.results.save()
             if self.cfg.physical_seconds > 0:
-                self.physical()
-            if self.stopper.stopped:
-                return 130
-            data_dir = self.cfg.data_dir or Path(tempfile.mkdtemp(prefix="ocr-mesh-loadtest-"))
-            self.progress.say(f"mesh data and logs in {data_dir}")
-            cfg = self.cfg
-            mesh = make_mesh(
-                data_dir, cfg.nacos_kind, cfg.nacos_port, cfg.gateway_url, cfg.compose, monitor=cfg.monitor
-            )
+                cores, secs = psutil.cpu_count() or 1, self.cfg.physical_seconds
+                self.progress.say(f"physical limit: raw PaddleOCR in {cores} process(es), {secs:g} s windows")
+                self.limit = FairLimit(self.images[0][1], secs, cores)
             try:
-                return self.cells(mesh)
+                return self.run_mesh()
             finally:
-                self.progress.say("stopping the mesh ...")
-                for line in mesh.close():
-                    self.progress.say("  " + line)
+                if self.limit is not None:
+                    self.limit.close()
 
-    def physical(self) -> None:
-        """Raw PaddleOCR images/s with 1 process and with one process per core."""
-        image = self.images[0][1]
-        counts = sorted({1, psutil.cpu_count() or 1})
-        for n in counts:
-            secs = self.cfg.physical_seconds
-            self.progress.say(f"physical limit: raw PaddleOCR, {n} process(es), {secs:g} s")
-            result = measure(image, n, self.cfg.physical_seconds)
-            self.progress.say(f"  {result.images_per_second:.2f} images/s")
+    def run_mesh(self) -> int:
+        if self.stopper.stopped:
+            return 130
+        cfg = self.cfg
+        data_dir = cfg.data_dir or Path(tempfile.mkdtemp(prefix="ocr-mesh-loadtest-"))
+        self.progress.say(f"mesh data and logs in {data_dir}")
+        mesh = make_mesh(
+            data_dir, cfg.nacos_kind, cfg.nacos_port, cfg.gateway_url, cfg.compose, monitor=cfg.monitor
+        )
+        try:
+            return self.cells(mesh)
+        finally:
+            self.progress.say("stopping the mesh ...")
+            for line in mesh.close():
+                self.progress.say("  " + line)
+
+    def physical(self, when: str, mesh: Mesh) -> None:
+        """The raw library's limit, measured between cells (loadtest.physical.FairLimit)."""
+        if self.limit is None or self.stopper.stopped:
+            return
+        for result in self.limit.measure(when, list(mesh.pids())):
+            busy = "" if result.quiet else " (the machine was busy: not counted as a limit)"
+            self.progress.say(
+                f"physical limit {when}, {result.processes} process(es): "
+                f"{result.images_per_second:.2f} images/s, other CPU {result.other_cpu_percent:.0f}%{busy}"
+            )
             self.results.data["physical"].append(result.to_dict())
-            self.results.save()
-            if self.stopper.stopped:
-                return
+        self.results.save()
 
     def cells(self, mesh: Mesh) -> int:
         cells = plan(self.cfg)
         mesh.start(cells[0].ocr, cells[0].users)
         asyncio.run(ensure_users(mesh.url, self.accounts))
         for i, cell in enumerate(cells, 1):
+            if i == 1 or cell.ocr != cells[i - 2].ocr:
+                self.physical(f"before {cell.name}", mesh)  # raw, cells, raw, cells, ..., raw
             if self.stopper.stopped:
                 break
             mesh.token = asyncio.run(_token(mesh.url, self.accounts[0]))
@@ -189,6 +201,7 @@ class Sweep:
                     self.cfg.out,
                 )
                 self.results.save()
+        self.physical("after the last cell", mesh)
         done = len(self.results.data["cells"])
         self.progress.say(f"{done}/{len(cells)} cells saved in {self.cfg.out}")
         return 0 if done == len(cells) else 130

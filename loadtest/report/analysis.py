@@ -6,6 +6,7 @@ import itertools
 import math
 from typing import Any
 
+from loadtest.quiet import QUIET_CORES
 from loadtest.report.data import Cell, best, busy, by_ocr, by_users, cpu, num, physical, x_of
 
 NO_GAIN = 0.10  # adding an instance "stops helping" when it adds less than this to the best throughput
@@ -39,6 +40,23 @@ def physical_lines(data: dict[str, Any]) -> list[str]:
             f"({scale:.2f}× the single process)"
         )
     out[0] += "; that is the physical limit the mesh is measured against."
+    if many.get("measured", 1) > 1:
+        out.append(
+            f"That limit is the median of {many['measured']} measurements taken between the cells "
+            f"(raw, cells, raw, …, raw), so it saw the same machine as the cells"
+            + (
+                f"; {_n(many['left_out'], 'measurement')} with other CPU use above "
+                f"{100 * QUIET_CORES:.0f}% of a core left out."
+                if many.get("left_out")
+                else "."
+            )
+        )
+    if not many.get("quiet", True):
+        out.append(
+            "Every raw-library measurement ran while other work used more than "
+            f"{100 * QUIET_CORES:.0f}% of a core: the figure is not a trustworthy limit, and the ratios "
+            "below are not either. Measure again on a quiet machine."
+        )
     return out
 
 

@@ -33,8 +33,11 @@ METHOD = (
     "successful OCR requests / window length; latency percentiles are over successful requests.",
     "CPU and memory: psutil every 0.5 s per process, summed per role; 'other' is the rest of the machine "
     "(other users' work), 'loadgen' is the load generator itself.",
-    "The physical limit is the raw PaddleOCR library (`PaddleOCR.ocr`) on the same image, one thread per "
-    "process, measured after a warm-up; the OCR node also decodes, checks and scans QR codes.",
+    "The physical limit is the raw PaddleOCR library (`cv2.imdecode` + `PaddleOCR.ocr`, built as the node "
+    "builds it, same allocator) on the same image, one thread per process, after a warm-up; one pool of "
+    "processes is measured before the first cell, before each change of OCR instance count and after the "
+    "last cell, and the limit is the median of the measurements on a quiet machine. The OCR node also "
+    "checks the upload and scans QR codes.",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 Cell = dict[str, Any]
@@ -45,12 +46,32 @@ def best(cells: list[Cell]) -> Cell:
 
 
 def physical(data: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The raw-library result with 1 process, and with the most processes (None if not run)."""
-    runs = sorted(data.get("physical") or [], key=lambda r: r["processes"])
+    """The raw-library limit with 1 process, and with the most processes (None if not run).
+
+    A sweep measures it between its cells: the limit is the median of the measurements taken on
+    a quiet machine (of all of them, flagged `quiet: False`, when none was), with `measured`
+    and `left_out` (busy) counts added."""
+    runs = data.get("physical") or []
     if not runs:
         return None, None
-    one = next((r for r in runs if r["processes"] == 1), None)
-    return one, runs[-1]
+
+    def limit(processes: int) -> dict[str, Any] | None:
+        mine = [r for r in runs if r["processes"] == processes]
+        if not mine:
+            return None
+        quiet = [r for r in mine if r.get("quiet", True)]
+        used = quiet or mine
+        rate = statistics.median(r["images_per_second"] for r in used)
+        closest = min(used, key=lambda r: abs(r["images_per_second"] - rate))
+        return closest | {
+            "images_per_second": rate,
+            "cpu_seconds_per_image": statistics.median(r["cpu_seconds_per_image"] for r in used),
+            "measured": len(mine),
+            "left_out": len(mine) - len(quiet) if quiet else 0,
+            "quiet": bool(quiet),
+        }
+
+    return limit(1), limit(max(r["processes"] for r in runs))
 
 
 def cpu(cell: Cell, role: str) -> float:

@@ -54,16 +54,26 @@ def config_table(data: dict[str, Any]) -> Table:
 
 
 def physical_table(data: dict[str, Any]) -> Table:
-    head = ["processes", "images/s", "images", "seconds", "CPU-s per image", "model load (s)", "other CPU%"]
+    head = [
+        "when",
+        "processes",
+        "images/s",
+        "images",
+        "seconds",
+        "CPU-s per image",
+        "model load (s)",
+        "other CPU%",
+    ]
     rows = [
         [
+            r.get("when") or "before the cells",
             str(r["processes"]),
             fmt(r["images_per_second"]),
             str(r["images"]),
             fmt(r["seconds"], 0),
             fmt(r["cpu_seconds_per_image"]),
             fmt(r["load_seconds"], 1),
-            fmt(r.get("other_cpu_percent"), 0),
+            fmt(r.get("other_cpu_percent"), 0) + ("" if r.get("quiet", True) else " (busy: left out)"),
         ]
         for r in data.get("physical") or []
     ]

@@ -106,8 +106,16 @@ def test_figures_are_consistent(swept: tuple[Path, Path, dict[str, Any]]) -> Non
 
 def test_physical_limit_and_locust(swept: tuple[Path, Path, dict[str, Any]]) -> None:
     _, _, data = swept
-    assert [r["processes"] for r in data["physical"]] == sorted({1, data["machine"]["cores"]})
+    cores = data["machine"]["cores"]
+    # Interleaved with the cells: before o1, before o2 (1 process once, at the start) and after.
+    whens = [(r["when"], r["processes"]) for r in data["physical"]]
+    assert whens == [
+        *(("before o1-u1-c1", n) for n in sorted({1, cores})),
+        ("before o2-u1-c1", cores),
+        ("after the last cell", cores),
+    ]
     assert all(r["images"] > 0 and r["images_per_second"] > 0 for r in data["physical"])
+    assert all(r["other_cpu_percent"] >= 0 and isinstance(r["quiet"], bool) for r in data["physical"])
     cmp = data["locust"]
     assert cmp["cell"] == "o2-u1-c4" and cmp["exit_code"] == 0
     assert cmp["locust"] is not None and cmp["locust"]["requests"] > 0, cmp
