@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from loadtest.image import KINDS
 from loadtest.runner import Load
 from mesh_tools.nacos_server.server import DEFAULT_KIND
 
@@ -48,6 +49,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
     p.add_argument("--timeout", type=float, default=120.0, help="client timeout per request")
     p.add_argument("--image", type=Path, action="append", default=[], help="image to send (repeatable)")
+    p.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="card",
+        help="without --image: a rendered 900x420 card, a 300 dpi A4 scan or a 12 MP phone photo",
+    )
     p.add_argument(
         "--scenario", choices=("ocr", "mixed"), default="ocr", help="mixed: one login per 10 OCR requests"
     )
@@ -131,6 +138,7 @@ def loadtest_main(args: argparse.Namespace) -> int:
         load=load,
         out=args.out,
         images=args.image,
+        kind=args.kind,
         data_dir=args.data_dir,
         nacos_port=args.nacos_port,
         nacos_kind=args.nacos_kind,

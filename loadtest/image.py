@@ -16,6 +16,7 @@ CARD_LINES = (
     "地址：北京市海淀区中关村大街1号",
 )
 CARD_SIZE = (900, 420)
+KINDS = ("card", "page", "photo")  # the images a study can send, rendered by image_kinds.render
 
 
 def render_card(lines: tuple[str, ...] = CARD_LINES, size: tuple[int, int] = CARD_SIZE) -> bytes:
@@ -32,10 +33,3 @@ def render_card(lines: tuple[str, ...] = CARD_LINES, size: tuple[int, int] = CAR
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
-
-
-def load_images(paths: list[Path] | None) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each given image, or of the rendered default card."""
-    if not paths:
-        return [("card.png", render_card())]
-    return [(p.name, p.read_bytes()) for p in paths]

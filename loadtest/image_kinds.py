@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import io
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from loadtest.image import render_card
+from loadtest.image import KINDS, render_card
 from mesh_tools.textimage import cjk_font
 
 A4_300DPI = (2480, 3508)
@@ -109,7 +110,35 @@ def render(kind: str) -> bytes:
     return makers[kind]()
 
 
-KINDS = ("card", "page", "photo")
+SUFFIX = {"card": "png", "page": "jpg", "photo": "jpg"}
+
+
+def load_images(paths: list[Path] | None, kind: str = "card") -> list[tuple[str, bytes]]:
+    """(name, bytes) of each given image, or of the rendered image of one kind."""
+    if not paths:
+        return [(f"{kind}.{SUFFIX[kind]}", render(kind))]
+    return [(p.name, p.read_bytes()) for p in paths]
+
+
+def many_sizes(count: int, seed: int = 7) -> list[bytes]:
+    """`count` images of distinct sizes, shuffled: a fifth scans and a tenth photos (0.3-1.0x),
+    the rest cards (0.5-1.5x), each rescaled from its kind's rendering and encoded as it was."""
+    rng = random.Random(seed)
+    pages, photos = max(1, round(count * 0.2)), max(1, round(count * 0.1))
+    plan = [("card", count - pages - photos, 0.5, 1.5), ("page", pages, 0.3, 1.0)]
+    plan.append(("photo", photos, 0.3, 1.0))
+    out: list[bytes] = []
+    for kind, n, low, high in plan:
+        source = Image.open(io.BytesIO(render(kind)))
+        for i in range(n):
+            scale = low + (high - low) * (i + rng.random()) / n  # one per slice: no size repeats
+            size = (round(source.width * scale), round(source.height * scale))
+            buf = io.BytesIO()
+            options = {"quality": 90} if source.format == "JPEG" else {}
+            source.convert("RGB").resize(size, Image.Resampling.BILINEAR).save(buf, source.format, **options)
+            out.append(buf.getvalue())
+    rng.shuffle(out)
+    return out
 
 
 def _preview() -> None:
