@@ -2,7 +2,7 @@
 
 Each service figure is printed next to the raw library's, measured in the same run:
 the engine's plain library call (PaddleOCR.ocr or RapidOCR.__call__, one CPU thread, the
-service's models and settings) in 1 process, and in 2 processes (multiprocessing).
+service's models, settings and allocator; `loadtest.physical.RawPool`) in 1 and 2 processes.
 
     PYTHONPATH=. python benchmarks/ocr_node.py [--engine paddle|rapidocr] [--seconds 20] [--rss-requests 2000]
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import io
 import logging
-import multiprocessing as mp
 import os
 import statistics
 import subprocess
@@ -21,22 +20,19 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-import cv2
 import httpx
-import numpy as np
 import psutil
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loadtest.image_kinds import many_sizes  # noqa: E402
+from loadtest.physical import RawPool  # noqa: E402
+from mesh_tools.launcher.allocator import engine_env  # noqa: E402
 from mesh_tools.launcher.procs import next_free_port  # noqa: E402
 from mesh_tools.textimage import cjk_font  # noqa: E402
-from ocr_service.config import OcrSettings  # noqa: E402
-from ocr_service.engines.paddle import build_paddle_ocr  # noqa: E402
-from ocr_service.engines.rapid import build_rapid_ocr  # noqa: E402
 
 CARD_LINES = [
     "OCR Mesh 名片 Business Card",
@@ -59,69 +55,22 @@ def card_png(scale: float = 1.0) -> bytes:
     return buf.getvalue()
 
 
-def new_raw(engine: str) -> Any:
-    """A function that reads one image with the engine's plain library call."""
-    settings = OcrSettings(nacos_enabled=False, cpu_threads=1, engine=engine)
-    if engine == "rapidocr":
-        return build_rapid_ocr(settings)
-    ocr = build_paddle_ocr(settings)
-    return lambda img: ocr.ocr(img, cls=True)
-
-
-def _raw_worker(data: bytes, engine: str, start: Any, seconds: float, out: Any) -> None:
-    read = new_raw(engine)
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    read(img)
-    start.wait()
-    count, until = 0, time.perf_counter() + seconds
-    while time.perf_counter() < until:
-        read(img)
-        count += 1
-    out.put(count)
-
-
-def raw_throughput(data: bytes, engine: str, processes: int, seconds: float) -> float:
-    """Images per second of `processes` plain library processes, each with one thread."""
-    ctx = mp.get_context("spawn")
-    start, out = ctx.Barrier(processes + 1), ctx.Queue()
-    workers = [
-        ctx.Process(target=_raw_worker, args=(data, engine, start, seconds, out)) for _ in range(processes)
-    ]
-    for w in workers:
-        w.start()
-    start.wait()
-    total = sum(out.get() for _ in workers)
-    for w in workers:
-        w.join()
-    return float(total) / seconds
-
-
-def raw_latency(data: bytes, engine: str, n: int) -> float:
-    read = new_raw(engine)
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    read(img)
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        read(img)
-        times.append(time.perf_counter() - started)
-    return float(statistics.median(times))
-
-
 class Node:
     """One `python -m ocr_service` process on a free port, Nacos off."""
 
     def __init__(self, data_dir: Path, engine: str) -> None:
         self.port = next_free_port("127.0.0.1", 8190)
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "OCR_MESH_NACOS_ENABLED": "false",
-            "OCR_MESH_REQUIRE_TOKEN": "false",  # the node alone: no user service to check tokens with
-            "OCR_MESH_PORT": str(self.port),
-            "OCR_MESH_ENGINE": engine,
-            "OCR_MESH_DATA_DIR": str(data_dir / str(self.port)),
-        }
+        env = engine_env(  # the allocator the launcher gives OCR nodes, as the raw pool has it
+            {
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "OCR_MESH_NACOS_ENABLED": "false",
+                "OCR_MESH_REQUIRE_TOKEN": "false",  # the node alone: no user service to check tokens with
+                "OCR_MESH_PORT": str(self.port),
+                "OCR_MESH_ENGINE": engine,
+                "OCR_MESH_DATA_DIR": str(data_dir / str(self.port)),
+            }
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ocr_service"],
             cwd=ROOT,
@@ -190,12 +139,20 @@ def service_throughput(nodes: list[Node], data: bytes, clients: int, seconds: fl
     return ok[0] / seconds, refused[0]
 
 
+def raw_throughput(data: bytes, engine: str, processes: int, seconds: float) -> float:
+    """Images/s of `processes` plain library processes, one thread each (loadtest.physical)."""
+    with RawPool(processes, engine=engine) as pool:
+        pool.warm(data)
+        return pool.throughput(data, seconds).images_per_second
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=("paddle", "rapidocr"), default="paddle")
     parser.add_argument("--latency-n", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rss-requests", type=int, default=2000)
+    parser.add_argument("--rss-sizes", type=int, default=50, help="distinct image sizes in the RSS run")
     parser.add_argument("--rss-only", action="store_true", help="only the RSS run (a fresh instance)")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -203,7 +160,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
             node = Node(Path(tmp), args.engine)
             try:
-                rss_memory(node, args.rss_requests)
+                rss_memory(node, args.rss_requests, args.rss_sizes)
             finally:
                 node.stop()
         return
@@ -213,10 +170,10 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores"
     )
 
-    print(
-        f"raw library latency (median of {args.latency_n}): "
-        f"{raw_latency(data, args.engine, args.latency_n) * 1000:.0f} ms"
-    )
+    with RawPool(1, engine=args.engine) as pool:
+        pool.warm(data)
+        raw_latency = pool.latency(data, args.latency_n)
+        print(f"raw library latency (median of {args.latency_n}): {raw_latency * 1000:.0f} ms")
     with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
         node = Node(Path(tmp), args.engine)
         try:
@@ -240,26 +197,33 @@ def main() -> None:
                 f"throughput, 2 instances: service {rate2:.2f}/s (refused {refused2})"
                 f" | raw library, 2 processes: {raw2:.2f}/s"
             )
-            rss_memory(node, args.rss_requests)
+            rss_memory(node, args.rss_requests, args.rss_sizes)
         finally:
             node.stop()
 
 
-def rss_memory(node: Node, requests: int) -> None:
-    """RSS after warm-up and after `requests` requests in a row, card sizes varied (scale 0.5-1.5)."""
-    rng = np.random.default_rng(7)
-    images = [card_png(float(s)) for s in rng.uniform(0.5, 1.5, size=16)]
+def rss_memory(node: Node, requests: int, sizes: int) -> None:
+    """RSS over `requests` requests cycling through `sizes` distinct images of the three kinds
+    (loadtest.image_kinds.many_sizes): after warm-up, every 250 requests, and the spread over
+    the last half."""
+    images = many_sizes(sizes)
+    started = time.perf_counter()
     with httpx.Client() as client:
         for img in images:
-            post(client, node.url, img)
+            assert post(client, node.url, img) == 200
         warm = node.rss_mb()
-        started = time.perf_counter()
-        for i in range(requests):
+        print(f"RSS after one pass over {sizes} sizes: {warm:.0f} MB", flush=True)
+        seen: list[float] = []
+        for i in range(1, requests + 1):
             assert post(client, node.url, images[i % len(images)]) == 200
-    after = node.rss_mb()
+            if i % 250 == 0:
+                seen.append(node.rss_mb())
+                took = time.perf_counter() - started
+                print(f"  {i:>5} requests: RSS {seen[-1]:.0f} MB ({took:.0f} s)", flush=True)
+    last = seen[len(seen) // 2 :] or [warm]
     print(
-        f"RSS: {warm:.0f} MB after warm-up, {after:.0f} MB after {requests} requests "
-        f"({(after / warm - 1) * 100:+.1f} %, {time.perf_counter() - started:.0f} s)"
+        f"RSS: {warm:.0f} MB after warm-up, {node.rss_mb():.0f} MB after {requests} requests; "
+        f"last half {min(last):.0f}-{max(last):.0f} MB ({(max(last) / min(last) - 1) * 100:.1f} % spread)"
     )
 
 

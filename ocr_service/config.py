@@ -43,7 +43,8 @@ class OcrSettings(MeshSettings):
     engine: Literal["paddle", "rapidocr"] = "paddle"
     cpu_threads: int = 1
     mkldnn: bool = True  # oneDNN: ~15% less CPU than off here, same text
-    rec_batch_num: int = 6  # 1 caps RSS near 1.5 GB instead of ~3.4 GB, at some CPU cost
+    rec_batch_num: int = 6  # lines per recognition batch (PaddleOCR's default)
+    rec_batch_width: int = 0  # padded pixels of width per batch at most, 0: no bound (memory: rec_batches)
     max_upload_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_side: int = 2000

@@ -16,6 +16,7 @@ import numpy as np
 
 from ocr_service.config import OcrSettings
 from ocr_service.layout import OcrLine
+from ocr_service.memory import release_free_memory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class OcrEngine(ABC):
         started = time.perf_counter()
         lines = await self.recognize(warm_up_image())
         self.warm_seconds = time.perf_counter() - started
+        await self._call(release_free_memory)  # what loading needed and no longer holds
         log.info(
             "%s engine loaded in %.1f s, warm-up %.2f s, read %r",
             self.name,

@@ -33,11 +33,37 @@ def build_paddle_ocr(settings: OcrSettings) -> Any:
     )
 
 
+REC_HEIGHT, REC_MIN_WIDTH = 48, 320  # PP-OCRv4's recogniser input: 48 px high, at least 320 wide
+
+
+def rec_batches(crops: list[np.ndarray], most: int, width_budget: int) -> list[list[int]]:
+    """Crop indices in PaddleOCR's order (narrow to wide) cut into batches of at most `most`,
+    each within `width_budget` padded pixels of width summed (0: no bound; a crop wider than the
+    budget goes alone). The recogniser keeps memory for its widest batch for good: a page of
+    long lines in batches of 6 holds ~1.8 GB more than cards do (docs/performance.md)."""
+
+    def padded(i: int) -> float:
+        height, width = crops[i].shape[:2]
+        return max(REC_MIN_WIDTH, REC_HEIGHT * width / max(height, 1))
+
+    order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / max(crops[i].shape[0], 1))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:  # each crop is the widest so far: a batch pads every crop to it
+        full = len(current) == most or (width_budget > 0 and (len(current) + 1) * padded(i) > width_budget)
+        if current and full:
+            batches.append(current)
+            current = []
+        current.append(i)
+    return [*batches, current] if current else batches
+
+
 class PaddlePredictor:
     """PaddleOCR's detector, angle classifier and recogniser, called one by one (see reading.py)."""
 
-    def __init__(self, ocr: Any) -> None:
+    def __init__(self, ocr: Any, settings: OcrSettings) -> None:
         self._ocr = ocr
+        self._batch, self._width_budget = settings.rec_batch_num, settings.rec_batch_width
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         """Text quads from the PP-OCRv4 detector."""
@@ -52,7 +78,11 @@ class PaddlePredictor:
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognition]:
         """PP-OCRv4 recognition of each crop as it is, spaces restored (see spacing.py)."""
-        texts, _ = self._ocr.text_recognizer(list(crops))
+        texts: list[Any] = [None] * len(crops)
+        for batch in rec_batches(crops, self._batch, self._width_budget):
+            out, _ = self._ocr.text_recognizer([crops[i] for i in batch])
+            for i, t in zip(batch, out, strict=True):
+                texts[i] = t
         return [
             recognition(str(t[0]), float(t[1]), t[2] if len(t) > 2 else None, crop)
             for t, crop in zip(texts, crops, strict=True)
@@ -70,7 +100,7 @@ class PaddleEngine(OcrEngine):
         tap_paddle(self._ocr.text_recognizer)
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
-        return read_image(image, PaddlePredictor(self._ocr))
+        return read_image(image, PaddlePredictor(self._ocr, self.settings))
 
     def _unload(self) -> None:
         self._ocr = None

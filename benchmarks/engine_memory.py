@@ -1,0 +1,86 @@
+"""Benchmark: an OCR engine's memory against its CPU, per recognition batch width (not a test).
+
+For each `rec_batch_width` (0: no bound), a fresh process builds the node's PaddleOCR engine as
+the node does (same allocator, warm-up, free memory released), reads each kind of image once
+(loadtest.image_kinds: card, A4 scan, 12 MP photo, decoded and shrunk as the node does), then
+prints its RSS and the CPU seconds per image of each kind (best of a few, warm), and the CPU
+the rest of the machine used meanwhile. Memory that one wide batch needed stays with the
+process, so RSS after the three kinds is what a node keeps.
+
+Run: .venv/bin/python benchmarks/engine_memory.py [--widths 0,4000,3000,2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from loadtest.quiet import OtherCpu  # noqa: E402
+from mesh_tools.launcher.allocator import engine_env  # noqa: E402
+
+REPEATS = {"card": 10, "page": 3, "photo": 3}
+
+
+def one(width: int) -> dict[str, float]:
+    """In this process: the engine with this batch width, its RSS and CPU per kind."""
+    from loadtest.image_kinds import KINDS, render
+    from ocr_service.config import OcrSettings
+    from ocr_service.engines.paddle import PaddleEngine
+    from ocr_service.imaging import decode_image
+
+    settings = OcrSettings(nacos_enabled=False, rec_batch_width=width)
+    engine = PaddleEngine(settings)
+    asyncio.run(engine.start())
+    me = psutil.Process()
+    out = {"rss_started_mb": me.memory_info().rss / 2**20}
+    images = {k: decode_image(render(k), settings.max_pixels, settings.max_side).bgr for k in KINDS}
+    for image in images.values():
+        engine.submit(lambda image=image: engine._infer(image)).result()  # type: ignore[misc]
+    out["rss_after_kinds_mb"] = me.memory_info().rss / 2**20
+    with OtherCpu([]) as other:
+        for kind, image in images.items():
+            times = []
+            for _ in range(REPEATS[kind]):
+                started = time.process_time()
+                engine.submit(lambda image=image: engine._infer(image)).result()  # type: ignore[misc]
+                times.append(time.process_time() - started)
+            out[f"{kind}_cpu_s"] = min(times)
+    out["rss_end_mb"] = me.memory_info().rss / 2**20
+    out["other_cores"] = other.cores
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--widths", default="0,4000,3000,2000")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one is not None:
+        print(json.dumps(one(args.one)))
+        return
+    print("width   RSS started  after kinds   at end   card CPU-s  page CPU-s  photo CPU-s  other CPU")
+    env = engine_env() | {"OMP_NUM_THREADS": "1"}
+    for width in [int(w) for w in args.widths.split(",")]:
+        command = [sys.executable, __file__, "--one", str(width)]
+        run = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        r = json.loads(run.stdout.strip().splitlines()[-1])
+        print(
+            f"{width or 'none':>6} {r['rss_started_mb']:>9.0f} MB {r['rss_after_kinds_mb']:>8.0f} MB "
+            f"{r['rss_end_mb']:>6.0f} MB {r['card_cpu_s']:>10.3f} {r['page_cpu_s']:>11.3f} "
+            f"{r['photo_cpu_s']:>12.3f}  {r['other_cores']:.2f} cores",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
