@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from typing import Any
 
 from loadtest.quiet import QUIET_CORES
@@ -90,7 +91,14 @@ def scaling_lines(cells: list[Cell], data: dict[str, Any], cores: int) -> list[s
                     f"up to {ocrs[-1]} instances on {cores} cores."
                 )
         top = max(bests.values(), key=lambda c: num(c["throughput"]))
-        if many is not None and num(top["throughput"]) > many["images_per_second"]:
+        interleaved = many is not None and many.get("measured", 1) > 1
+        if many is not None and interleaved and num(top["throughput"]) > many["images_per_second"]:
+            out.append(
+                "The mesh's best exceeded the limit: a best cell is the highest of many short windows, "
+                "the limit a median, and the machine's speed drifts (see the raw measurements' range "
+                "below), so the median of the saturated cells is the fairer comparison."
+            )
+        elif many is not None and num(top["throughput"]) > many["images_per_second"]:
             out.append(
                 "The mesh's best exceeded the raw-library figure although it runs the same model: the "
                 "two were measured at different times on a shared machine (compare 'other CPU%' in the "
@@ -104,7 +112,30 @@ def scaling_lines(cells: list[Cell], data: dict[str, Any], cores: int) -> list[s
                 f"{many['processes']} processes ({many['images_per_second']:.2f} img/s); the target of "
                 f"at least {100 * LIMIT_TARGET:.0f}% is {'met' if share >= LIMIT_TARGET else 'not met'}."
             )
+        if many is not None and interleaved:
+            out += saturated_lines(group, data, many)
     return out
+
+
+def saturated_lines(group: list[Cell], data: dict[str, Any], many: dict[str, Any]) -> list[str]:
+    """Median against median: the closed-loop cells with one OCR instance per raw process and at
+    least two clients per instance, against the limit and the range of its measurements."""
+    n = int(many["processes"])
+    cells = [c for c in group if int(c["ocr"]) == n and c["mode"] == "closed" and x_of(c) >= 2 * n]
+    runs = [
+        r["images_per_second"]
+        for r in data.get("physical") or []
+        if r["processes"] == n and r.get("quiet", True) == many.get("quiet", True)
+    ]
+    if not cells or not runs:
+        return []
+    median = statistics.median(num(c["throughput"]) for c in cells)
+    return [
+        f"Median against median: the {len(cells)} saturated cells with {n} OCR instances (concurrency "
+        f"{2 * n} and more) reached a median of {median:.2f} img/s, "
+        f"{_pct(median, many['images_per_second'])} of the limit; the raw measurements ranged "
+        f"{min(runs):.2f}–{max(runs):.2f} img/s."
+    ]
 
 
 def bottleneck_lines(cells: list[Cell], cores: int, cpu_raw: float | None) -> list[str]:
