@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import httpx
 
+from loadtest.runner import Credentials, ensure_users, login
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher, Proc
 from mesh_tools.launcher.procs import LaunchError, port_free
@@ -97,13 +99,14 @@ class ScaledMesh:
 
     def sign_in(self, username: str, password: str) -> str:
         """Register the account (if new) and log in; the token is kept for the mesh's own checks."""
-        with httpx.Client(base_url=self.url, trust_env=False, timeout=60) as client:
-            r = client.post("/api/auth/register", json={"username": username, "password": password})
-            if r.status_code not in (201, 409):
-                raise LaunchError(f"registering {username}: {r.status_code} {r.text[:200]}")
-            r = client.post("/api/auth/login", json={"username": username, "password": password})
-            r.raise_for_status()
-        self.token = str(r.json()["access_token"])
+        creds = Credentials(username, password)
+        asyncio.run(ensure_users(self.url, [creds]))
+
+        async def token() -> str:
+            async with httpx.AsyncClient(base_url=self.url, trust_env=False, timeout=60) as client:
+                return await login(client, creds)
+
+        self.token = asyncio.run(token())
         return self.token
 
     def wait_gateway_view(self, timeout: float = 60.0) -> None:
