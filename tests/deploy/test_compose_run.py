@@ -142,7 +142,8 @@ def test_scale_ocr_to_three_and_all_three_serve(project: ComposeProject) -> None
     assert len(ips) == 3, ips
 
     def in_rotation() -> bool:
-        seen = {i["host"] for i in gateway_instances(project.gateway, token) if not i["ejected"]}
+        listed = gateway_instances(project.gateway, token)
+        seen = {i["host"] for i in listed if i["in_gateway"] and not i["ejected"]}
         return seen == ips
 
     wait_until(in_rotation, 180, "three OCR nodes in the gateway's rotation")
@@ -166,18 +167,35 @@ def test_docker_kill_of_one_ocr_node_under_load(project: ComposeProject) -> None
     )
     # think 0.5 s: at most ~16 requests/s from this one user, under the gateway's default per-user
     # rate limit (20/s) even when the machine is idle and an OCR answer takes 0.15 s
-    with Load(project.gateway, token, small_image(), concurrency=8, think=0.5, max_seconds=120) as load:
+    polls: list[tuple[float, float, str]] = []  # (sent, answered) after the kill, and what was seen
+    with (
+        Load(project.gateway, token, small_image(), concurrency=8, think=0.5, max_seconds=120) as load,
+        httpx.Client(headers={"Authorization": f"Bearer {watcher}"}, timeout=10, trust_env=False) as client,
+    ):
         time.sleep(5)
         killed_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        kill_started = time.monotonic()
         run(["docker", "kill", victim["id"]])
+        kill_took = time.monotonic() - kill_started
 
         def gone() -> bool:
-            listed = gateway_instances(project.gateway, watcher)
-            return not any(i["host"] == victim["ip"] and not i["ejected"] for i in listed)
+            sent = time.monotonic() - kill_started
+            listed = client.get(f"{project.gateway}/api/instances").json()["services"]["ocr-service"]
+            mine = [i for i in listed if i["host"] == victim["ip"]]
+            polls.append((sent, time.monotonic() - kill_started, repr(mine)))
+            # an entry only Nacos still lists (in_gateway false) is out of the rotation too
+            return not any(i["in_gateway"] and not i["ejected"] for i in mine)
 
-        left = wait_until(gone, 30, "the killed node leaving the rotation", every=0.05)
+        wait_until(gone, 30, "the killed node leaving the rotation", every=0.05)
+        left = polls[-1][1] - kill_took  # from the node's death: `docker kill` returns once it is sent
         time.sleep(8)
-    print(f"[compose] docker kill under load: {load.summary()}; left the rotation after {left:.2f} s")
+    print(
+        f"[compose] docker kill under load: {load.summary()}; `docker kill` took {kill_took:.2f} s; "
+        f"left the rotation {left:.2f} s after that"
+    )
+    print("[compose] the last polls (sent, answered: s from the kill's start; the victim's entries):")
+    for sent, answered, seen in polls[-12:]:
+        print(f"  {sent:6.3f} {answered:6.3f} {seen}")
     logs = project.compose("logs", "--timestamps", "--no-log-prefix", "gateway").stdout.splitlines()
     about = [line for line in logs if victim["ip"] in line][-8:]
     print(f"[compose] killed at {killed_at}; the gateway on it:", *about, sep="\n  ")
