@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from loadtest.image_kinds import render
 from loadtest.mesh import ScaledMesh
 from loadtest.physical import RawPool
+from loadtest.processes import cpu_seconds
 from loadtest.quiet import OtherCpu
 from mesh.names import OCR_SERVICE
 
@@ -53,14 +54,6 @@ class MeshWindow:
     node_cpu_per_image: float
     gateway_cpu_per_image: float
     failures: int
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        t = psutil.Process(pid).cpu_times()
-        total += t.user + t.system
-    return total
 
 
 async def _closed_loop(

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import httpx
-import psutil
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from loadtest.image_kinds import many_sizes  # noqa: E402
 from loadtest.physical import RawPool  # noqa: E402
+from loadtest.processes import rss_bytes  # noqa: E402
 from mesh_tools.launcher.allocator import engine_env  # noqa: E402
 from mesh_tools.launcher.procs import next_free_port  # noqa: E402
 from mesh_tools.textimage import cjk_font  # noqa: E402
@@ -91,7 +91,8 @@ class Node:
             time.sleep(0.3)
 
     def rss_mb(self) -> float:
-        return float(psutil.Process(self.proc.pid).memory_info().rss) / 2**20
+        """The node's and its model process's."""
+        return rss_bytes([self.proc.pid]) / 2**20
 
     def stop(self) -> None:
         self.proc.terminate()

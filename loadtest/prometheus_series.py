@@ -12,12 +12,17 @@ import httpx
 from mesh_tools.monitoring.prometheus import SCRAPE_SECONDS
 
 # Over 30 s (three scrapes): a cell's window is tens of seconds, so rules' 1 m windows would blur it.
+_CPU = 'sum by (service, instance) (rate(process_cpu_seconds_total{job="ocr-mesh"}[30s]))'
 QUERIES = {
     "ocr_latency_p95_seconds": (
         "histogram_quantile(0.95, sum by (instance, le) (rate("
         'http_request_duration_seconds_bucket{service="ocr-service", route="/ocr"}[30s])))'
     ),
-    "cpu_cores": 'sum by (service, instance) (rate(process_cpu_seconds_total{job="ocr-mesh"}[30s]))',
+    "cpu_cores": (  # with an OCR node's model process (ocr_service/engines/process.py)
+        f"{_CPU} + on (service, instance) ("
+        'sum by (service, instance) (rate(ocr_model_process_cpu_seconds_total{job="ocr-mesh"}[30s]))'
+        f" or 0 * {_CPU})"
+    ),
 }
 
 

@@ -7,6 +7,8 @@ import time
 
 import psutil
 
+from loadtest.processes import cpu_seconds
+
 QUIET_CORES = 0.15  # more than this used by other processes makes a ratio untrustworthy
 
 
@@ -23,21 +25,7 @@ class OtherCpu:
         self._ours = ours
 
     def _ours_seconds(self) -> float:
-        procs: dict[int, psutil.Process] = {}
-        for pid in [os.getpid(), *self._ours]:
-            try:
-                root = psutil.Process(pid)
-                procs |= {p.pid: p for p in [root, *root.children(recursive=True)]}
-            except psutil.Error:
-                continue
-        total = 0.0
-        for proc in procs.values():  # each once: a child of ours may also be listed itself
-            try:
-                t = proc.cpu_times()
-            except psutil.Error:
-                continue
-            total += t.user + t.system
-        return total
+        return cpu_seconds([os.getpid(), *self._ours])
 
     def __enter__(self) -> OtherCpu:
         t = psutil.cpu_times()

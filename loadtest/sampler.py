@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from loadtest.processes import tree
+
 ROLES = ("nacos", "gateway", "user-service", "ocr-service", "loadgen")
 OTHER = "other"  # everything else on the machine: other users' work shows up here
 
@@ -20,6 +22,15 @@ class Sample:
     rss: dict[str, int]  # role -> bytes, summed
 
 
+def _role(proc: psutil.Process, pids: dict[int, str]) -> str:
+    """The role of the nearest listed process at or above `proc` (the mesh's services are
+    themselves children of the load generator, which is listed too)."""
+    current: psutil.Process | None = proc
+    while current is not None and current.pid not in pids:
+        current = current.parent()
+    return pids[current.pid] if current is not None else OTHER
+
+
 class Sampler:
     """Every `interval` seconds: CPU% and RSS per role, plus the rest of the machine as 'other'."""
 
@@ -27,11 +38,13 @@ class Sampler:
         self.interval = interval
         self.samples: list[Sample] = []
         self._procs: dict[psutil.Process, str] = {}
-        for pid, role in pids.items():
+        self._counts: dict[str, int] = {}
+        for role in pids.values():
+            self._counts[role] = self._counts.get(role, 0) + 1
+        for proc in tree(list(pids)):  # with their children: an OCR node's model process
             with contextlib.suppress(psutil.Error):
-                proc = psutil.Process(pid)
                 proc.cpu_percent(None)
-                self._procs[proc] = role
+                self._procs[proc] = _role(proc, pids)
         psutil.cpu_percent(None)
         self._cores = psutil.cpu_count() or 1
         self._stop = threading.Event()
@@ -61,9 +74,7 @@ class Sampler:
         """Per role over samples in [start, end] (monotonic): cpu_mean, cpu_max (% of one core),
         rss_max_mb; plus the machine's cores."""
         inside = [s for s in self.samples if start <= s.t <= end] or self.samples
-        counts: dict[str, int] = {}
-        for role in self._procs.values():
-            counts[role] = counts.get(role, 0) + 1
+        counts = self._counts
         out: dict[str, dict[str, float]] = {}
         for role in (*ROLES, OTHER):
             cpu = [s.cpu.get(role, 0.0) for s in inside]

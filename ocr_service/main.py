@@ -75,7 +75,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = OcrService(settings, build_engine(settings), OcrMetrics(metrics.registry), ready)
+        engine = build_engine(settings)
+        service = OcrService(settings, engine, OcrMetrics(metrics.registry, lambda: engine.pid), ready)
         starting = asyncio.create_task(_start_engine(service, ready))
         live = LiveConfig(
             OCR_SERVICE,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
 
@@ -10,7 +12,12 @@ _SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
 class OcrMetrics:
     """Outcomes, queue depth and time spent waiting, decoding and in the engine."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, model_pid: Callable[[], int | None] = lambda: None
+    ) -> None:
+        # The model's own process (engines/process.py): ocr_model_process_cpu_seconds_total and
+        # ocr_model_process_resident_memory_bytes beside the node's process_* (nothing while none runs).
+        ProcessCollector(namespace="ocr_model", pid=lambda: model_pid() or "none", registry=registry)
         self.requests = Counter(
             "ocr_requests_total",
             "OCR requests by outcome (ok or the error code)",

@@ -42,6 +42,11 @@ class OcrEngine(ABC):
         self.warm_seconds = 0.0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ocr-{self.name}")
 
+    @property
+    def pid(self) -> int | None:
+        """The model's own process, if it has one (None: the model is in this process)."""
+        return None
+
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         """Queue a call on the engine thread (tests use it to hold the thread busy)."""
         return self._pool.submit(fn)
@@ -55,7 +60,7 @@ class OcrEngine(ABC):
         started = time.perf_counter()
         lines = await self.recognize(warm_up_image())
         self.warm_seconds = time.perf_counter() - started
-        await self._call(release_free_memory)  # what loading needed and no longer holds
+        await self._call(self._release_memory)  # what loading needed and no longer holds
         log.info(
             "%s engine loaded in %.1f s, warm-up %.2f s, read %r",
             self.name,
@@ -69,6 +74,17 @@ class OcrEngine(ABC):
         cv2.setNumThreads(self.settings.cpu_threads)
         self._load()
         return time.perf_counter() - started
+
+    def load_here(self) -> float:
+        """Load the model on the calling thread (a model process's); the seconds it took."""
+        return self._timed_load()
+
+    def infer_here(self, image: np.ndarray) -> list[OcrLine]:
+        """Lines for an image, read on the calling thread (a model process's)."""
+        return self._infer(image)
+
+    def _release_memory(self) -> None:
+        release_free_memory()
 
     async def recognize(self, image: np.ndarray) -> list[OcrLine]:
         """Lines in reading order for an 8-bit BGR image."""

@@ -7,6 +7,8 @@ import os
 import signal
 import time
 
+import psutil
+
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.procs import alive
 from tests.faults.conftest import OPEN_LIMITS, FaultMesh
@@ -74,6 +76,46 @@ def test_sigkill_and_sigterm_ocr_nodes_under_load_then_restart(fault_mesh: Fault
     assert len(load.outcomes) > 30
     assert not load.failures(), load.summary()
     assert nacos_ports(m.launcher, OCR_SERVICE) == m.ocr_ports()
+
+
+def _model_process(node_pid: int) -> psutil.Process | None:
+    """The node's model process (ocr_service/engines/process.py): its spawned child."""
+    for child in psutil.Process(node_pid).children():
+        with contextlib.suppress(psutil.Error):
+            if "spawn_main" in " ".join(child.cmdline()):
+                return child
+    return None
+
+
+def test_a_killed_model_process_is_replaced_and_no_request_fails(fault_mesh: FaultMesh) -> None:
+    """One node's model process SIGKILLed under load at 8 (as the kernel's OOM killer would): the
+    call it was on answers 503 `engine_restarting`, which the gateway retries on another node; the
+    node starts a new model process and serves again. No client request fails."""
+    m = fault_mesh
+    node = m.ocr[0]
+    address = f"127.0.0.1:{node.port}"
+    lost_before = metric_sum(f"http://{address}", "ocr_requests_total", outcome="engine_restarting")
+    with Load(m.gateway, m.token, small_image(), concurrency=8, max_seconds=90) as load:
+        wait_for(lambda: len(load.served_after(0)) == 3, 20, "all three nodes serving")
+        model = _model_process(node.pid)
+        assert model is not None, "the node has no model process"
+        model.kill()
+        model.wait(timeout=10)
+        killed = load.elapsed()
+        took = wait_for(
+            lambda: (p := _model_process(node.pid)) is not None and p.pid != model.pid,
+            60,
+            "a new model process",
+        )
+        wait_for(lambda: address in load.served_after(killed + took), 60, "the node serving again")
+    lost = metric_sum(f"http://{address}", "ocr_requests_total", outcome="engine_restarting")
+    report(
+        "model-process-killed",
+        f"{load.summary()}; {lost - lost_before:.0f} call(s) answered 503 engine_restarting; "
+        f"a new model process after {took:.1f} s",
+    )
+    assert not load.failures(), load.summary()
+    assert lost - lost_before >= 1  # the call the process was on, or the next one
 
 
 HANG_GROUP = "faults_hang"
