@@ -6,16 +6,21 @@ For 1, 2 and 3 OCR instances, in one run and interleaved (raw, mesh, raw, mesh �
   shared out to whichever is free (`loadtest.physical.RawPool.share`); pages/s from a common start.
 - mesh: POST /api/jobs with the PDF to a gateway (result cache off) in front of that many OCR
   nodes; pages/s from submit to done, and the time to the first page's result.
-Each line also gives the CPU the rest of the machine used meanwhile, in cores: a busy machine
-makes a ratio meaningless, so re-run when it is high.
+Each line also gives the CPU the rest of the machine used meanwhile, in cores (a busy machine
+makes a ratio meaningless, so re-run when it is high), and the CPU seconds a page cost the raw
+processes, the OCR nodes (with their model processes) and the gateway (with its renderer).
 
-Run: .venv/bin/python benchmarks/documents.py [--pages 24] [--instances 1,2,3]
+Each count runs --rounds raw/mesh pairs and ends with a line of their medians.
+
+Run: .venv/bin/python benchmarks/documents.py [--pages 24] [--content sparse|scan]
+     [--instances 1,2,3] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import statistics
 import sys
 import tempfile
 import time
@@ -30,8 +35,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.documents.pages import RenderLimits, render_page
+from loadtest.image_kinds import scanned_page
 from loadtest.mesh import ScaledMesh
 from loadtest.physical import RawPool
+from loadtest.processes import cpu_seconds
 from loadtest.quiet import OtherCpu
 from mesh_tools.textimage import render_lines
 
@@ -41,11 +48,18 @@ TEXTS = [
     ["Meeting notes page {n}", "会议纪要 第 {n} 页", "Action items follow below"],
 ]
 PASSWORD = "bench-documents-1"
+ROLES = ("ocr-service", "gateway")  # each with its children: model processes, the page renderer
 GATEWAY_ENV = {"OCR_MESH_JOB_WORKERS": "8"}  # enough pages in flight for 3 nodes
 
 
-def document(pages: int) -> bytes:
-    """A PDF of `pages` rendered text pages, Chinese and English (A5-ish at 150 dpi)."""
+def document(pages: int, content: str = "sparse") -> bytes:
+    """A PDF of `pages` pages: `sparse`, three rendered lines of Chinese and English on a white
+    1240x1754 page at 150 dpi; `scan`, a scanned A4 page of 44 lines each (image_kinds)."""
+    if content == "scan":
+        scans = [Image.open(io.BytesIO(scanned_page(seed=n))) for n in range(1, pages + 1)]
+        buf = io.BytesIO()
+        scans[0].save(buf, "PDF", save_all=True, append_images=scans[1:], resolution=300)
+        return buf.getvalue()
     images = []
     for n in range(1, pages + 1):
         lines = [line.format(n=n) for line in TEXTS[n % len(TEXTS)]]
@@ -87,15 +101,25 @@ def mesh_pages_per_second(gateway: str, token: str, pdf: bytes) -> MeshRun:
     return MeshRun(len(job["pages"]) / took, first, served)
 
 
+def role_cpu(pids: dict[int, str], role: str) -> float:
+    """CPU seconds of the mesh's processes in `role`, with their children."""
+    return cpu_seconds([pid for pid, r in pids.items() if r == role])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=24)
     ap.add_argument("--instances", default="1,2,3")
+    ap.add_argument("--content", choices=("sparse", "scan"), default="sparse", help="see document()")
+    ap.add_argument("--rounds", type=int, default=3, help="raw, mesh pairs per instance count")
     args = ap.parse_args()
     counts = [int(n) for n in args.instances.split(",")]
-    pdf = document(args.pages)
+    pdf = document(args.pages, args.content)
     pages = [render_page(pdf, i, RenderLimits()) for i in range(args.pages)]
-    print(f"{args.pages}-page PDF, {len(pdf) / 1024:.0f} KB; {psutil.cpu_count()} cores", flush=True)
+    print(
+        f"{args.pages}-page PDF ({args.content}), {len(pdf) / 1024:.0f} KB; {psutil.cpu_count()} cores",
+        flush=True,
+    )
     mesh = ScaledMesh(Path(tempfile.mkdtemp(prefix="ocr-mesh-bench-docs-")), gateway_env=GATEWAY_ENV)
     mesh.start(ocr=counts[0], users=1)
     token = mesh.sign_in("bench_docs", PASSWORD)
@@ -105,18 +129,36 @@ def main() -> None:
         for count in counts:
             mesh.scale(count, 1)
             mesh_pages_per_second(mesh.url, token, pdf)  # warm every node's engine at this count
+            raws: list[float] = []
+            runs: list[MeshRun] = []
             with RawPool(count) as pool:
                 pool.warm(pages[0])
-                ours = [*mesh.pids(), *pool.pids]
-                with OtherCpu(ours) as raw_cpu:
-                    took, raw_first = pool.share(pages)
-            with OtherCpu(ours) as mesh_cpu:
-                run = mesh_pages_per_second(mesh.url, token, pdf)
-            raw = len(pages) / took
+                pool.share(pages)  # every page's shapes once, as the nodes saw them above
+                roles = mesh.pids()
+                ours = [*roles, *pool.pids]
+                for _ in range(args.rounds):  # interleaved: the machine's speed drifts over minutes
+                    raw_before = cpu_seconds(pool.pids)
+                    with OtherCpu(ours) as raw_cpu:
+                        took, raw_first = pool.share(pages)
+                    raw_spent = (cpu_seconds(pool.pids) - raw_before) / len(pages)
+                    raws.append(len(pages) / took)
+                    before = {role: role_cpu(roles, role) for role in ROLES}
+                    with OtherCpu(ours) as mesh_cpu:
+                        runs.append(mesh_pages_per_second(mesh.url, token, pdf))
+                    spent = {role: (role_cpu(roles, role) - before[role]) / len(pages) for role in ROLES}
+                    print(
+                        f"{count:>9} {raws[-1]:>8.2f} {runs[-1].pages_per_second:>9.2f} "
+                        f"{runs[-1].pages_per_second / raws[-1]:>6.0%} {runs[-1].first_page:>8.2f}s  "
+                        f"raw {raw_cpu.cores:.2f}, mesh {mesh_cpu.cores:.2f}; raw 1st page {raw_first:.2f}s; "
+                        f"pages per node {sorted(runs[-1].served_by.values())}; CPU-s a page: raw "
+                        f"{raw_spent:.3f}, " + ", ".join(f"{role} {spent[role]:.3f}" for role in ROLES),
+                        flush=True,
+                    )
+            raw, ours_ = statistics.median(raws), statistics.median(r.pages_per_second for r in runs)
+            first = statistics.median(r.first_page for r in runs)
             print(
-                f"{count:>9} {raw:>8.2f} {run.pages_per_second:>9.2f} {run.pages_per_second / raw:>6.0%} "
-                f"{run.first_page:>8.2f}s  raw {raw_cpu.cores:.2f}, mesh {mesh_cpu.cores:.2f}; "
-                f"raw 1st page {raw_first:.2f}s; pages per node {sorted(run.served_by.values())}",
+                f"{count:>9} {raw:>8.2f} {ours_:>9.2f} {ours_ / raw:>6.0%} {first:>8.2f}s  "
+                f"median of {args.rounds} rounds",
                 flush=True,
             )
     finally:
