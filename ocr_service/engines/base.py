@@ -56,7 +56,7 @@ class OcrEngine(ABC):
 
     async def start(self) -> None:
         """Load the model and run it once on a rendered image."""
-        self.load_seconds = await self._call(self._timed_load)
+        self.load_seconds = await self._call(self.load_here)
         started = time.perf_counter()
         lines = await self.recognize(warm_up_image())
         self.warm_seconds = time.perf_counter() - started
@@ -69,15 +69,12 @@ class OcrEngine(ABC):
             " ".join(ln.text for ln in lines),
         )
 
-    def _timed_load(self) -> float:
+    def load_here(self) -> float:
+        """Load the model on the calling thread (the engine's, or a model process's); the seconds it took."""
         started = time.perf_counter()
         cv2.setNumThreads(self.settings.cpu_threads)
         self._load()
         return time.perf_counter() - started
-
-    def load_here(self) -> float:
-        """Load the model on the calling thread (a model process's); the seconds it took."""
-        return self._timed_load()
 
     def infer_here(self, image: np.ndarray) -> list[OcrLine]:
         """Lines for an image, read on the calling thread (a model process's)."""
