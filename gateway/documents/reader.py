@@ -78,7 +78,7 @@ class PageReader:
         `cache_scope` (the asking user) keys the result cache, so one user's uploads are never
         answered, or revealed by `X-Cache: hit`, to another; None leaves the cache out.
         """
-        use_cache = cache_scope is not None
+        use_cache = cache_scope is not None and self.cache.enabled
         key = cache_key(image, self._engines(), query, cache_scope or "") if use_cache else ""
         hit = self.cache.get(key) if use_cache else None
         if hit is not None:

@@ -7,7 +7,15 @@ import io
 import pytest
 from PIL import Image
 
-from gateway.documents.pages import RenderLimits, Unreadable, count_pages, kind_of, render_page, render_scale
+from gateway.documents.pages import (
+    RenderLimits,
+    Unreadable,
+    bmp_bytes,
+    count_pages,
+    kind_of,
+    render_page,
+    render_scale,
+)
 from tests.documents import samples
 
 LIMITS = RenderLimits()
@@ -26,6 +34,22 @@ def test_pdf_pages_render_at_the_configured_dpi_in_order() -> None:
     assert [abs(w - (300 + 40 * i)) <= 2 for i, w in enumerate(widths)] == [True] * 3
     half = RenderLimits(dpi=75)
     assert abs(size_of(render_page(pdf, 0, half))[0] - 150) <= 2
+
+
+def test_a_page_goes_uncompressed_up_to_its_bound_and_as_png_above_it() -> None:
+    pdf = samples.image_pdf(samples.text_pages([["Invoice 42", "发票 四十二"]]))
+    bmp, png = render_page(pdf, 0, LIMITS), render_page(pdf, 0, RenderLimits(bmp_max_bytes=0))
+    assert bmp[:2] == b"BM" and png[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(io.BytesIO(bmp)) as a, Image.open(io.BytesIO(png)) as b:
+        assert a.size == b.size and a.convert("RGB").tobytes() == b.convert("RGB").tobytes()
+        assert len(bmp) == bmp_bytes(*a.size, "RGB")
+    just = RenderLimits(bmp_max_bytes=len(bmp))
+    assert render_page(pdf, 0, just)[:2] == b"BM"
+    assert render_page(pdf, 0, RenderLimits(bmp_max_bytes=len(bmp) - 1))[:4] == b"\x89PNG"
+    grey = samples.image_tiff([Image.new("L", (101, 7), 200), Image.new("1", (50, 5), 1)])
+    assert render_page(grey, 0, LIMITS)[:2] == b"BM" and size_of(render_page(grey, 0, LIMITS)) == (101, 7)
+    assert len(render_page(grey, 0, LIMITS)) == bmp_bytes(101, 7, "L")
+    assert render_page(grey, 1, LIMITS)[:4] == b"\x89PNG"  # 1-bit: PNG holds it smaller
 
 
 def test_tiff_frames_are_pages() -> None:
