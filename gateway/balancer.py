@@ -106,6 +106,11 @@ class Pool:
             return pick
         return candidates[next(self._counter) % len(candidates)]
 
+    def serving(self) -> int:
+        """How many instances are in rotation: usable and not ejected."""
+        now = self._clock()
+        return sum(e.instance.usable and e.ejected_until <= now for e in self._endpoints.values())
+
     def has_candidates(self, exclude: frozenset[str] | set[str] = frozenset()) -> bool:
         """Whether any usable instance is left once `exclude` is taken out (busy or not)."""
         return any(e.instance.usable and e.address not in exclude for e in self._endpoints.values())

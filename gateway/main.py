@@ -61,7 +61,9 @@ def create_app(
                     await gateway.directory.watch(registry, service)
                 await live.connect(settings)
             jobs = gateway.jobs
-            worker = JobWorker(jobs.store, gateway.reader, settings, jobs.metrics, jobs.submitted)
+            worker = JobWorker(
+                jobs.store, gateway.reader, settings, jobs.metrics, jobs.submitted, gateway.ocr.serving
+            )
             worker.start()
             ready.set("ready")
             try:

@@ -12,7 +12,8 @@ class DocumentMetrics:
         self.cache = CacheMetrics(registry)
         self.pages = Counter(
             "gateway_document_pages_total",
-            "Pages of documents read, by path (sync, job) and outcome (ok or the error code)",
+            "Pages of documents read, by path (sync, job) and outcome (ok, the error code, or "
+            "requeued: a job page's try that failed for a passing reason)",
             ["path", "outcome"],
             registry=registry,
         )

@@ -179,6 +179,21 @@ class JobStore:
                 .values(state="queued", lease_owner=None, lease_until=0.0, attempts=job_pages.c.attempts - 1)
             ).rowcount
 
+    def requeue(self, claim: Claim, owner: str) -> bool:
+        """Put a page back in the queue now, its try counted: it failed for a reason that may pass."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    update(job_pages)
+                    .where(
+                        job_pages.c.id == claim.page_id,
+                        job_pages.c.lease_owner == owner,
+                        job_pages.c.state == "running",
+                    )
+                    .values(state="queued", lease_owner=None, lease_until=0.0)
+                ).rowcount
+            )
+
     def finish_page(self, claim: Claim, entry: dict[str, Any], now: float, ttl: float) -> bool:
         """Write the page's entry unless it already has one; end the job after its last page."""
         state = "failed" if "error" in entry else "done"

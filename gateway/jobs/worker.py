@@ -1,18 +1,22 @@
 """This gateway's share of the job queue: claim pages, read them through the mesh, write results.
 
-Every gateway runs one worker on the shared store. It holds at most `job_workers` pages, renews
-their leases while it reads them, gives them back on a clean stop, and removes expired jobs.
+Every gateway runs one worker on the shared store. It holds at most `job_workers` pages, and
+`job_pages_per_instance` for each OCR instance in rotation, renews their leases while it reads
+them, puts a page whose try failed for a passing reason back in the queue, gives its pages back on
+a clean stop, and removes expired jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from gateway.documents.metrics import DocumentMetrics
@@ -23,6 +27,12 @@ from gateway.jobs.store import Claim, JobStore
 log = logging.getLogger(__name__)
 EXPIRE_EVERY = 60.0
 FILES_KEPT = 4  # uploads kept in memory: a document's pages are claimed one after another
+# A page's try that ended so is tried again (up to job_max_attempts): the mesh was busy, short of
+# instances or restarting a model, which passes; any other error is the page's own.
+PASSING = frozenset(
+    {"upstream_timeout", "upstream_unavailable", "no_instance", "overloaded", "engine_restarting"}
+)
+ROOM_CHECK = 1.0  # seconds between looks at the instance count while the worker is full
 
 
 class JobWorker:
@@ -33,6 +43,7 @@ class JobWorker:
         settings: JobSettings,
         metrics: DocumentMetrics,
         wake: asyncio.Event,
+        instances: Callable[[], int] = lambda: 1,
     ) -> None:
         self.store = store
         self.reader = reader
@@ -40,6 +51,8 @@ class JobWorker:
         self.metrics = metrics
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = wake
+        self._instances = instances
+        self._freed = asyncio.Event()
         self._held: dict[int, Claim] = {}
         self._slots = asyncio.Semaphore(max(1, settings.job_workers))
         self._files: OrderedDict[tuple[str, int], bytes] = OrderedDict()
@@ -68,6 +81,7 @@ class JobWorker:
         idle = s.job_poll_seconds
         while True:
             await self._slots.acquire()
+            await self._room()
             try:
                 claim = await asyncio.to_thread(
                     self.store.claim, self.owner, time.time(), s.job_lease_seconds
@@ -92,9 +106,20 @@ class JobWorker:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    async def _room(self) -> None:
+        """Wait while this gateway holds job_pages_per_instance pages for each instance in rotation."""
+        per = self.settings.job_pages_per_instance
+        while per > 0 and len(self._held) >= per * max(1, self._instances()):
+            self._freed.clear()
+            with contextlib.suppress(TimeoutError):  # a page ends, or an instance joins meanwhile
+                await asyncio.wait_for(self._freed.wait(), ROOM_CHECK)
+
     async def _work(self, claim: Claim) -> None:
         try:
             entry = await self._read(claim)
+            if self._passing(entry, claim) and await asyncio.to_thread(self.store.requeue, claim, self.owner):
+                self.metrics.pages.labels("job", "requeued").inc()
+                return
             written = await asyncio.to_thread(
                 self.store.finish_page, claim, entry, time.time(), self.settings.job_ttl_seconds
             )
@@ -107,6 +132,12 @@ class JobWorker:
         finally:
             self._held.pop(claim.page_id, None)
             self._slots.release()
+            self._freed.set()
+
+    def _passing(self, entry: dict[str, Any], claim: Claim) -> bool:
+        """Whether the try failed for a passing reason and the page has tries left."""
+        code = entry.get("error", {}).get("code")
+        return code in PASSING and claim.attempts < self.settings.job_max_attempts
 
     async def _read(self, claim: Claim) -> dict[str, Any]:
         if claim.attempts > self.settings.job_max_attempts:

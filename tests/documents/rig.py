@@ -36,13 +36,18 @@ class FakeNodes:
     """OCR-shaped nodes: the text of a page is its pixel size (`WxH`), so order is checkable.
 
     `refuse_width` pages answer 413 as the real node does for a page over its limit; a node in
-    `dying` drops the connection without an answer, as a SIGKILLed node does.
+    `dying` drops the connection without an answer, as a SIGKILLed node does; the next `busy`
+    requests answer 503 `overloaded`, as a node with a full queue does. `in_flight` and `peak`
+    count the requests a node holds at once.
     """
 
     def __init__(self) -> None:
         self.hits: Counter[int] = Counter()
         self.dying: set[int] = set()
         self.refuse_width = -1
+        self.busy = 0
+        self.in_flight: Counter[int] = Counter()
+        self.peak: Counter[int] = Counter()
         self.queries: list[str] = []
         self.open = asyncio.Event()  # cleared: nodes hold their answers until it is set again
         self.open.set()
@@ -68,8 +73,17 @@ class FakeNodes:
             if width == self.refuse_width:
                 error = {"error": {"code": "image_too_large", "message": "too many pixels"}}
                 return web.json_response(error, status=413)
-            await asyncio.sleep(0.01)
-            await self.open.wait()
+            if self.busy > 0:
+                self.busy -= 1
+                error = {"error": {"code": "overloaded", "message": "the queue is full"}}
+                return web.json_response(error, status=503)
+            self.in_flight[port] += 1
+            self.peak[port] = max(self.peak[port], self.in_flight[port])
+            try:
+                await asyncio.sleep(0.01)
+                await self.open.wait()
+            finally:
+                self.in_flight[port] -= 1
             answer: dict[str, Any] = {
                 "request_id": request.headers.get("X-Request-ID", ""),
                 "text": f"{width}x{height}",

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.documents import samples
-from tests.documents.rig import auth, gateway_rig, png
+from tests.documents.rig import FakeNodes, auth, gateway_rig, png
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,6 +55,54 @@ async def test_a_job_reads_every_page_in_order_and_only_its_owner_sees_it(tmp_pa
         assert (await client.get("/api/jobs", headers=auth("mallory"))).json() == {"jobs": []}
         mine = (await client.get("/api/jobs", headers=auth("alice"))).json()["jobs"]
         assert [j["id"] for j in mine] == [job["id"]] and "pages" not in mine[0]
+
+
+async def settled(nodes: FakeNodes) -> int:
+    """The requests the nodes hold, once no new one has come for 0.3 s."""
+    seen = -1
+    while seen != sum(nodes.hits.values()):
+        seen = sum(nodes.hits.values())
+        await asyncio.sleep(0.3)
+    return sum(nodes.in_flight.values())
+
+
+@pytest.mark.parametrize(("per_instance", "held"), [(2, 2), (0, 4)])
+async def test_a_job_sends_each_instance_its_share_of_pages_and_keeps_the_rest_queued(
+    tmp_path: Path, per_instance: int, held: int
+) -> None:
+    """One page being read and one ready per instance: more would only wait in the node's queue,
+    into the deadline, where no other instance can take them (0 lifts the bound, leaving the
+    balancer's own cap of ocr_max_in_flight=4 requests an instance)."""
+    async with gateway_rig(tmp_path, nodes=1, job_workers=8, job_pages_per_instance=per_instance) as (
+        client,
+        _,
+        nodes,
+    ):
+        nodes.open.clear()
+        files = {"file": ("d.pdf", pdf([300 + i for i in range(12)]), "application/pdf")}
+        r = await client.post("/api/jobs", files=files, headers=auth("alice"))
+        assert await settled(nodes) == held
+        nodes.open.set()
+        job = await wait_job(client, r.headers["Location"])
+        assert (job["state"], job["pages_done"]) == ("done", 12) and max(nodes.peak.values()) == held
+
+
+async def test_a_page_whose_try_failed_for_a_passing_reason_is_read_again(tmp_path: Path) -> None:
+    async with gateway_rig(tmp_path, nodes=1, job_max_attempts=3) as (client, gateway, nodes):
+        nodes.busy = 2  # two tries find the only node's queue full; the third reads the page
+        files = {"file": ("d.pdf", pdf([333]), "application/pdf")}
+        job = await wait_job(
+            client, (await client.post("/api/jobs", files=files, headers=auth("alice"))).headers["Location"]
+        )
+        assert (job["state"], job["pages"][0]["text"]) == ("done", "333x50")
+        requeued = gateway.jobs.metrics.pages.labels("job", "requeued")._value.get()
+        assert requeued == 2 and sum(nodes.hits.values()) == 3
+        nodes.busy = 3  # ... and a page that never finds room fails with the reason after its tries
+        files = {"file": ("e.pdf", pdf([444]), "application/pdf")}
+        job = await wait_job(
+            client, (await client.post("/api/jobs", files=files, headers=auth("alice"))).headers["Location"]
+        )
+        assert job["state"] == "failed" and job["pages"][0]["error"]["code"] == "upstream_unavailable"
 
 
 async def test_several_images_make_one_job_and_bad_submissions_are_refused(tmp_path: Path) -> None:
