@@ -49,7 +49,7 @@ TEXTS = [
 ]
 PASSWORD = "bench-documents-1"
 ROLES = ("ocr-service", "gateway")  # each with its children: model processes, the page renderer
-GATEWAY_ENV = {"OCR_MESH_JOB_WORKERS": "8"}  # enough pages in flight for 3 nodes
+GATEWAY_ENV = {"OCR_MESH_JOB_WORKERS": "8"}  # two pages for each of up to 4 nodes
 
 
 def document(pages: int, content: str = "sparse") -> bytes:
@@ -100,6 +100,8 @@ def mesh_pages_per_second(gateway: str, token: str, pdf: bytes) -> MeshRun:
         job = c.get(location).json()
         took = time.perf_counter() - began
     assert job["state"] == "done" and job["pages_done"] == len(job["pages"]), job["state"]
+    failed = [(p["page"], p["error"]["code"]) for p in job["pages"] if "error" in p]
+    assert not failed, f"pages not read, so the run says nothing: {failed}"
     served: dict[str, int] = {}
     for page in job["pages"]:
         served[page.get("instance", "?")] = served.get(page.get("instance", "?"), 0) + 1
