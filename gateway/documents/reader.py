@@ -27,11 +27,12 @@ DROPPED = ("request_id", "engine")
 
 @dataclass(frozen=True)
 class PageSource:
-    """Page `index` (0-based) of one uploaded file."""
+    """Page `index` (0-based) of one uploaded file; `key` names the file for the renderer."""
 
     data: bytes
     index: int
     filename: str
+    key: str = ""
 
 
 def error_entry(number: int, code: str, message: str) -> dict[str, Any]:
@@ -96,7 +97,7 @@ class PageReader:
         """The page as image bytes: rendered off the loop for PDF and TIFF, else the upload itself."""
         if kind_of(source.data) == "image":
             return source.data
-        return await self.renderer.page(source.data, source.index)
+        return await self.renderer.page(source.data, source.index, source.key)
 
     async def read(
         self,

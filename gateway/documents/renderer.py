@@ -11,6 +11,7 @@ import asyncio
 import logging
 import multiprocessing
 import resource
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +22,28 @@ from mesh.errors import MeshError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+HELD = 2  # documents each render process keeps, so their pages do not carry the whole file again
+
+
+class NotHeld(Exception):
+    """The render process does not hold that document (yet, or any more): send it along."""
+
+
+# In each render process (never in the gateway's): the last documents it was sent, by key.
+_held: OrderedDict[str, bytes] = OrderedDict()
+
+
+def _render_held(key: str, data: bytes | None, index: int, limits: RenderLimits) -> bytes:
+    """render_page on a document sent now (`data`) or earlier under `key` (NotHeld if not)."""
+    if data is None:
+        data = _held.get(key)
+        if data is None:
+            raise NotHeld(key)
+    _held[key] = data
+    _held.move_to_end(key)
+    while len(_held) > HELD:
+        _held.popitem(last=False)
+    return render_page(data, index, limits)
 
 
 class DocumentError(MeshError):
@@ -90,9 +113,18 @@ class Renderer:
         """How many pages the upload holds (1 for a plain image)."""
         return await self._call(count_pages, data, self.limits)
 
-    async def page(self, data: bytes, index: int) -> bytes:
-        """Page `index` as image bytes the OCR node reads (an image passes as it is)."""
-        return await self._call(render_page, data, index, self.limits)
+    async def page(self, data: bytes, index: int, key: str = "") -> bytes:
+        """Page `index` as image bytes the OCR node reads (an image passes as it is).
+
+        With a `key` naming the document, the bytes go to a render process only when it does not
+        hold them yet: one page of a 31 MB scanned PDF otherwise costs ~50 ms of copying it over.
+        """
+        if not key:
+            return await self._call(render_page, data, index, self.limits)
+        try:
+            return await self._call(_render_held, key, None, index, self.limits)
+        except NotHeld:
+            return await self._call(_render_held, key, data, index, self.limits)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         for attempt in (1, 2):

@@ -5,6 +5,7 @@ today's path and shape exactly: its body goes to a node as it came (or the cache
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,8 +31,9 @@ async def split(parts: Sequence[Part], reader: PageReader, max_pages: int, hint:
         count = 1 if kind_of(data) == "image" else await reader.renderer.count(data)
         if len(sources) + count > max_pages:
             raise DocumentError(413, "too_many_pages", f"more than {max_pages} pages in one request; {hint}")
+        key = uuid.uuid4().hex
         sources += [
-            PageSource(data, i, part.filename or f"page-{len(sources) + i + 1}") for i in range(count)
+            PageSource(data, i, part.filename or f"page-{len(sources) + i + 1}", key) for i in range(count)
         ]
     return sources
 

@@ -151,7 +151,7 @@ class JobWorker:
             ("Authorization", f"Bearer {claim.token}"),
             ("X-Request-ID", f"{claim.job_id}-{claim.page}"),
         ]
-        source = PageSource(data, claim.frame, "")
+        source = PageSource(data, claim.frame, "", key=f"{claim.job_id}/{claim.file_idx}")
         return await self.reader.read(source, claim.page, headers, claim.options, cache_scope=claim.user)
 
     async def _file(self, job_id: str, idx: int) -> bytes | None:

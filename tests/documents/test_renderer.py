@@ -6,9 +6,10 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from PIL import Image
 
 from gateway.documents.pages import RenderLimits
-from gateway.documents.renderer import DocumentError, Renderer
+from gateway.documents.renderer import DocumentError, NotHeld, Renderer, _render_held
 from tests.documents import samples
 
 pytestmark = pytest.mark.timeout(60)
@@ -52,3 +53,22 @@ async def test_a_render_over_its_deadline_is_killed_and_the_next_one_runs() -> N
         assert await slow.count(samples.blank_pdf(1)) == 1
     finally:
         slow.close()
+
+
+async def test_a_document_goes_to_the_render_process_once_and_again_when_it_was_dropped(
+    renderer: Renderer,
+) -> None:
+    docs = {
+        key: samples.image_pdf([Image.new("RGB", (200 + n, 100), "white")]) for n, key in enumerate("abc")
+    }
+    limits = renderer.limits
+    first = await renderer.page(docs["a"], 0, key="a")
+    assert await renderer._call(_render_held, "a", None, 0, limits) == first  # held: no bytes sent
+    for key in "bc":  # two more documents push "a" out (HELD = 2)
+        await renderer.page(docs[key], 0, key=key)
+    with pytest.raises(NotHeld):
+        await renderer._call(_render_held, "a", None, 0, limits)
+    assert await renderer.page(docs["a"], 0, key="a") == first  # sent again when it is not held
+    pool = await renderer._executor()
+    renderer._reset(pool)  # a killed render process holds nothing
+    assert await renderer.page(docs["c"], 0, key="c") == await renderer.page(docs["c"], 0)
