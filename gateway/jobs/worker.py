@@ -43,7 +43,7 @@ class JobWorker:
         settings: JobSettings,
         metrics: DocumentMetrics,
         wake: asyncio.Event,
-        instances: Callable[[], int] = lambda: 1,
+        instances: Callable[[], int],  # OCR instances in rotation now
     ) -> None:
         self.store = store
         self.reader = reader
