@@ -88,8 +88,8 @@ def mesh_pages_per_second(gateway: str, token: str, pdf: bytes) -> MeshRun:
         location, first, job_id = r.headers["Location"], 0.0, r.json()["id"]
         # Progress from the job list, as the web page polls it, and the pages once when it is done
         # (the whole job every 50 ms: 5 ms of gateway CPU a poll at the end of an 8-page scan, ~0.2
-        # CPU-s a page over the run); the interval
-        # grows with the run, so the end is seen within 1 % of the time taken.
+        # CPU-s a page over the run); the interval grows with the run, so the end is seen within
+        # 1 % of the time taken.
         while True:
             summary = next(j for j in c.get("/api/jobs").json()["jobs"] if j["id"] == job_id)
             if not first and summary["pages_done"]:

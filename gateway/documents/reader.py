@@ -23,6 +23,7 @@ CallOcr = Callable[[list[tuple[str, str]], bytes, str], Awaitable[Upstream]]
 # What a page entry keeps of a node's answer (design.md: {page, text, lines, qr_codes, image,
 # timings_ms, instance}); words and the rest ride inside the lines.
 DROPPED = ("request_id", "engine")
+PASSING_STATUSES = (503, 504)  # errors that pass: another try later may read the page
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,20 @@ class PageReader:
         headers: list[tuple[str, str]],
         query: str,
         cache_scope: str | None = None,
+        *,
+        raise_passing: bool = False,
     ) -> dict[str, Any]:
-        """Page `number`'s entry: its result, or its own error (never an exception)."""
+        """Page `number`'s entry: its result, or its own error.
+
+        With `raise_passing`, an error that passes (503 or 504: the mesh busy, short of instances
+        or restarting) is raised instead, for a caller that can try the page again later.
+        """
         try:
             image = await self.image_of(source)
             up = await self.answer(image, headers, query, cache_scope=cache_scope)
         except MeshError as exc:
+            if raise_passing and exc.status_code in PASSING_STATUSES:
+                raise
             return error_entry(number, exc.code, exc.message)
         return page_entry(number, up)
 

@@ -23,15 +23,11 @@ from gateway.documents.metrics import DocumentMetrics
 from gateway.documents.reader import PageReader, PageSource, error_entry
 from gateway.jobs.settings import JobSettings
 from gateway.jobs.store import Claim, JobStore
+from mesh.errors import MeshError
 
 log = logging.getLogger(__name__)
 EXPIRE_EVERY = 60.0
 FILES_KEPT = 4  # uploads kept in memory: a document's pages are claimed one after another
-# A page's try that ended so is tried again (up to job_max_attempts): the mesh was busy, short of
-# instances or restarting a model, which passes; any other error is the page's own.
-PASSING = frozenset(
-    {"upstream_timeout", "upstream_unavailable", "no_instance", "overloaded", "engine_restarting"}
-)
 ROOM_CHECK = 1.0  # seconds between looks at the instance count while the worker is full
 
 
@@ -116,9 +112,8 @@ class JobWorker:
 
     async def _work(self, claim: Claim) -> None:
         try:
-            entry = await self._read(claim)
-            if self._passing(entry, claim) and await asyncio.to_thread(self.store.requeue, claim, self.owner):
-                self.metrics.pages.labels("job", "requeued").inc()
+            entry = await self._entry(claim)
+            if entry is None:
                 return
             written = await asyncio.to_thread(
                 self.store.finish_page, claim, entry, time.time(), self.settings.job_ttl_seconds
@@ -134,10 +129,16 @@ class JobWorker:
             self._slots.release()
             self._freed.set()
 
-    def _passing(self, entry: dict[str, Any], claim: Claim) -> bool:
-        """Whether the try failed for a passing reason and the page has tries left."""
-        code = entry.get("error", {}).get("code")
-        return code in PASSING and claim.attempts < self.settings.job_max_attempts
+    async def _entry(self, claim: Claim) -> dict[str, Any] | None:
+        """The page's entry, or None when an error that passes put it back in the queue."""
+        try:
+            return await self._read(claim)
+        except MeshError as exc:  # a 503 or 504 (PageReader.read): try the page again later
+            tries_left = claim.attempts < self.settings.job_max_attempts
+            if tries_left and await asyncio.to_thread(self.store.requeue, claim, self.owner):
+                self.metrics.pages.labels("job", "requeued").inc()
+                return None
+            return error_entry(claim.page, exc.code, exc.message)
 
     async def _read(self, claim: Claim) -> dict[str, Any]:
         if claim.attempts > self.settings.job_max_attempts:
@@ -152,7 +153,9 @@ class JobWorker:
             ("X-Request-ID", f"{claim.job_id}-{claim.page}"),
         ]
         source = PageSource(data, claim.frame, "", key=f"{claim.job_id}/{claim.file_idx}")
-        return await self.reader.read(source, claim.page, headers, claim.options, cache_scope=claim.user)
+        return await self.reader.read(
+            source, claim.page, headers, claim.options, cache_scope=claim.user, raise_passing=True
+        )
 
     async def _file(self, job_id: str, idx: int) -> bytes | None:
         key = (job_id, idx)
