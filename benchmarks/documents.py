@@ -12,8 +12,12 @@ processes, the OCR nodes (with their model processes) and the gateway (with its 
 
 Each count runs --rounds raw/mesh pairs and ends with a line of their medians.
 
-Run: .venv/bin/python benchmarks/documents.py [--pages 24] [--content sparse|scan]
-     [--instances 1,2,3] [--rounds 3]
+The default document is a scan, the kind of PDF that needs OCR (a born-digital PDF carries its
+text); `--content sparse` is the light extreme, three lines a page, where the fixed cost of a page
+(rendering, transport) weighs most (docs/documents.md, Figures).
+
+Run: .venv/bin/python benchmarks/documents.py [--pages 24] [--content scan|sparse]
+     [--instances 1,2,3] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ ROLES = ("ocr-service", "gateway")  # each with its children: model processes, t
 GATEWAY_ENV = {"OCR_MESH_JOB_WORKERS": "8"}  # two pages for each of up to 4 nodes
 
 
-def document(pages: int, content: str = "sparse") -> bytes:
+def document(pages: int, content: str = "scan") -> bytes:
     """A PDF of `pages` pages: `sparse`, three rendered lines of Chinese and English on a white
     1240x1754 page at 150 dpi; `scan`, a scanned A4 page of 44 lines each (image_kinds)."""
     if content == "scan":
@@ -117,8 +121,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=24)
     ap.add_argument("--instances", default="1,2,3")
-    ap.add_argument("--content", choices=("sparse", "scan"), default="sparse", help="see document()")
-    ap.add_argument("--rounds", type=int, default=3, help="raw, mesh pairs per instance count")
+    ap.add_argument("--content", choices=("scan", "sparse"), default="scan", help="see document()")
+    ap.add_argument("--rounds", type=int, default=2, help="raw, mesh pairs per instance count")
     args = ap.parse_args()
     counts = [int(n) for n in args.instances.split(",")]
     pdf = document(args.pages, args.content)
