@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -179,21 +180,38 @@ class Launcher:
         return started
 
     def stop_service(self, proc: Proc) -> bool:
+        graceful = self._stop(proc)
+        self._forget([proc])
+        return graceful
+
+    def _stop(self, proc: Proc) -> bool:
+        """SIGTERM and wait (SIGKILL after the grace time); True if it stopped gracefully."""
         pid = read_pid(self.run_dir / f"{proc.service}-{proc.port}.pid")
         graceful = True if pid is None else stop_pid(pid)
         (self.run_dir / f"{proc.service}-{proc.port}.pid").unlink(missing_ok=True)
-        state = self._load()
-        state["procs"] = [asdict(p) for p in self.procs() if (p.service, p.port) != (proc.service, proc.port)]
-        self._save(state)
         return graceful
 
+    def _forget(self, stopped: list[Proc]) -> None:
+        gone = {(p.service, p.port) for p in stopped}
+        state = self._load()
+        state["procs"] = [asdict(p) for p in self.procs() if (p.service, p.port) not in gone]
+        self._save(state)
+
     def down(self, *, keep_nacos: bool = False) -> list[str]:
-        """Stop the gateway first, then the services (each deregisters and drains), then Nacos."""
+        """Stop the gateways first, then the services (each deregisters and drains), then Nacos;
+        the processes of each step stop together."""
         said = []
-        order = sorted(self.procs(), key=lambda p: p.service != GATEWAY)
-        for proc in order:
-            graceful = self.stop_service(proc)
-            said.append(f"stopped {proc.service} on :{proc.port}{'' if graceful else ' (killed)'}")
+        procs = self.procs()
+        for step in ([p for p in procs if p.service == GATEWAY], [p for p in procs if p.service != GATEWAY]):
+            if not step:
+                continue
+            with ThreadPoolExecutor(len(step)) as pool:
+                graceful = list(pool.map(self._stop, step))
+            self._forget(step)
+            said += [
+                f"stopped {p.service} on :{p.port}{'' if ok else ' (killed)'}"
+                for p, ok in zip(step, graceful, strict=True)
+            ]
         if self._load().get("prometheus"):
             said += self.monitor().stop()
         if self._load().get("started_nacos") and not keep_nacos:
