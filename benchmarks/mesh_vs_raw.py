@@ -8,7 +8,9 @@ round by round (raw, mesh c=2n, mesh c=4n, raw, …; medians over rounds):
   closed loop at concurrency 2n and 4n; images/s between the first and last completion of a
   steady window;
 - CPU seconds per image in the OCR nodes and in the gateway (from /proc, over the window);
-- single-request latency through the gateway (nothing else in flight) next to the raw call.
+- single-request latency through the gateway (nothing else in flight) next to the raw call,
+  taken in turns (raw call, mesh request, raw call, …): medians, and the median of the pairs'
+  ratios.
 Every figure is printed with the CPU the rest of the machine used meanwhile (in cores); a
 window busier than loadtest.quiet.QUIET_CORES is measured again (once), then flagged.
 
@@ -43,7 +45,7 @@ from mesh.names import OCR_SERVICE
 
 PASSWORD = "bench-mesh-raw-1"
 SECONDS = {"card": 20.0, "page": 50.0, "photo": 45.0}  # long enough for ~20 images at 2 nodes
-LATENCY_CALLS = {"card": 10, "page": 4, "photo": 4}
+LATENCY_PAIRS = {"card": 10, "page": 8, "photo": 6}
 T = TypeVar("T")
 
 
@@ -109,17 +111,23 @@ def mesh_window(
     return MeshWindow(rate, len(done), (n1 - n0) / count, (g1 - g0) / count, failures)
 
 
-def single_latency(gateway: str, token: str, image: bytes, calls: int) -> float:
-    times = []
+def single_latency(
+    pool: RawPool, gateway: str, token: str, image: bytes, pairs: int
+) -> tuple[float, float, float]:
+    """One raw call and one lone request through the gateway in turns, `pairs` times (blocks of
+    each drifted apart by ±5 % on this machine): their medians and the median of the pairs' ratios."""
+    raws, meshes = [], []
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=gateway, timeout=300, trust_env=False) as client:
         client.post("/api/ocr", files={"image": ("img", image)}, headers=headers)
-        for _ in range(calls):
+        for _ in range(pairs):
+            raws.append(pool.latency(image, 1))
             t0 = time.perf_counter()
             r = client.post("/api/ocr", files={"image": ("img", image)}, headers=headers)
             r.raise_for_status()
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+            meshes.append(time.perf_counter() - t0)
+    ratio = statistics.median(m / r for m, r in zip(meshes, raws, strict=True))
+    return statistics.median(raws), statistics.median(meshes), ratio
 
 
 def quietly(measure: Callable[[], T], ours: list[int], label: str) -> tuple[T, float]:
@@ -155,13 +163,14 @@ class Row:
     mesh: float
     raw_latency: float
     mesh_latency: float
+    latency_ratio: float  # the median of the pairs' ratios
     gateway_share: float
 
     def __str__(self) -> str:
         return (
             f"{self.kind:<6} {self.raw:9.3f} {self.mesh:11.3f} {self.mesh / self.raw:6.1%} "
             f"{self.raw_latency:9.3f}s {self.mesh_latency:10.3f}s "
-            f"{self.mesh_latency / self.raw_latency - 1:+7.1%} {self.gateway_share:10.2%}"
+            f"{self.latency_ratio - 1:+7.1%} {self.gateway_share:10.2%}"
         )
 
 
@@ -194,11 +203,25 @@ def study(kind: str, t: Target, rounds: int, seconds: float) -> Row:
                 flush=True,
             )
     best = max(statistics.median(w.images_per_second for w in ws) for ws in meshes.values())
-    raw_latency = t.pool.latency(image, LATENCY_CALLS[kind])
-    mesh_latency = single_latency(t.gateway, t.token, image, LATENCY_CALLS[kind])
-    print(f"  one request alone: raw {raw_latency:.3f} s, mesh {mesh_latency:.3f} s", flush=True)
+    with_other = quietly(
+        lambda: single_latency(t.pool, t.gateway, t.token, image, LATENCY_PAIRS[kind]), t.ours, "latency"
+    )
+    (raw_latency, mesh_latency, latency_ratio), other = with_other
+    print(
+        f"  one request alone, {LATENCY_PAIRS[kind]} pairs: raw {raw_latency:.3f} s, "
+        f"mesh {mesh_latency:.3f} s, pairs {latency_ratio - 1:+.1%}  other {other:.2f} cores",
+        flush=True,
+    )
     shares = [w.gateway_cpu_per_image / max(w.node_cpu_per_image, 1e-9) for ws in meshes.values() for w in ws]
-    return Row(kind, statistics.median(raws), best, raw_latency, mesh_latency, statistics.median(shares))
+    return Row(
+        kind,
+        statistics.median(raws),
+        best,
+        raw_latency,
+        mesh_latency,
+        latency_ratio,
+        statistics.median(shares),
+    )
 
 
 def main() -> None:
