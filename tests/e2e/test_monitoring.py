@@ -65,11 +65,14 @@ def test_every_instance_of_every_service_is_a_target_with_its_nacos_labels(mesh:
     }
     assert len(listed) == 4  # 1 gateway, 1 user-service, 2 OCR nodes
 
-    def all_up() -> bool:
+    def all_up() -> bool:  # labelled listed again too: a test before may have stopped Nacos
         found = targets(mesh)
-        return all(a in found and found[a]["health"] == "up" for a in listed)
+        return all(
+            a in found and found[a]["health"] == "up" and found[a]["labels"]["nacos"] == "listed"
+            for a in listed
+        )
 
-    wait_until("every Nacos instance scraped", all_up, 30)
+    wait_until("every Nacos instance scraped and labelled listed", all_up, 30)
     found = targets(mesh)
     for address, service in listed.items():
         assert found[address]["labels"]["service"] == service
