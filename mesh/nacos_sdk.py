@@ -63,25 +63,10 @@ async def open_config(settings: MeshSettings, timeout: float = 10.0) -> NacosCon
 
 async def shut_down(naming: NacosNamingService | NacosConfigService) -> None:
     """Close an SDK client, bounded: a wedged one may never finish on its own."""
-    _wake_config_listener(naming)
     try:
         await asyncio.wait_for(naming.shutdown(), 5.0)
     except Exception:
         log.debug("error while closing a Nacos client", exc_info=True)
-
-
-def _wake_config_listener(client: NacosNamingService | NacosConfigService) -> None:
-    """Let a config client's listen loop see its stop at once.
-
-    nacos-sdk-python 3.2's `shutdown()` sets a stop flag and awaits the loop, which looks at the
-    flag only between waits of up to 5 s on its queue: every service with live settings took
-    3-5 s to stop. Setting the flag and putting a wake-up on the queue first ends the loop's wait.
-    """
-    proxy = getattr(client, "grpc_client_proxy", None)
-    stop, channel = getattr(proxy, "stop_event", None), getattr(proxy, "execute_config_listen_channel", None)
-    if isinstance(stop, asyncio.Event) and isinstance(channel, asyncio.Queue):
-        stop.set()
-        channel.put_nowait(None)
 
 
 class _RedoNow:
