@@ -63,10 +63,46 @@ async def open_config(settings: MeshSettings, timeout: float = 10.0) -> NacosCon
 
 async def shut_down(naming: NacosNamingService | NacosConfigService) -> None:
     """Close an SDK client, bounded: a wedged one may never finish on its own."""
+    _wake_config_listener(naming)
     try:
         await asyncio.wait_for(naming.shutdown(), 5.0)
     except Exception:
         log.debug("error while closing a Nacos client", exc_info=True)
+
+
+async def listen(client: NacosConfigService, data_id: str, group: str, listener: Callable[..., Any]) -> None:
+    """Follow a config entry's changes, the listener registered with the server at once.
+
+    nacos-sdk-python 3.2 registers a new listener with the server at its listen loop's next turn,
+    up to 5 s later; a change published meanwhile was heard only then.
+    """
+    await client.add_listener(data_id, group, listener)
+    _, channel = _listen_loop(client)
+    if channel is not None:
+        channel.put_nowait(None)
+
+
+def _wake_config_listener(client: NacosNamingService | NacosConfigService) -> None:
+    """Let a config client's listen loop see its stop at once.
+
+    nacos-sdk-python 3.2's `shutdown()` sets a stop flag and awaits the loop, which looks at the
+    flag only between waits of up to 5 s on its queue: every service with live settings took
+    3-5 s to stop. Setting the flag and putting a wake-up on the queue first ends the loop's wait.
+    """
+    stop, channel = _listen_loop(client)
+    if stop is not None and channel is not None:
+        stop.set()
+        channel.put_nowait(None)
+
+
+def _listen_loop(client: object) -> tuple[asyncio.Event | None, asyncio.Queue[Any] | None]:
+    """A config client's listen-loop stop flag and wake-up queue (None where this SDK has none)."""
+    proxy = getattr(client, "grpc_client_proxy", None)
+    stop, channel = getattr(proxy, "stop_event", None), getattr(proxy, "execute_config_listen_channel", None)
+    return (
+        stop if isinstance(stop, asyncio.Event) else None,
+        channel if isinstance(channel, asyncio.Queue) else None,
+    )
 
 
 class _RedoNow:

@@ -5,6 +5,7 @@ environment's values back, and the maintenance switch answers 503 while it is on
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
+from mesh.live_config import data_id
+from mesh.nacos_sdk import open_config, shut_down
+from mesh.names import GATEWAY, NACOS_GROUP, OCR_SERVICE, USER_SERVICE
 from mesh_tools.config_commands import history, set_values, show, unset
 from tests.e2e.browser import PageWatch, log_in, open_app, unique_username
 from tests.e2e.conftest import PASSWORD, RunningMesh
@@ -47,11 +50,11 @@ def client(mesh: RunningMesh) -> Iterator[httpx.Client]:
             write_entry(mesh, None)
 
 
-def refused_total(mesh: RunningMesh) -> float:
+def updates_total(mesh: RunningMesh, outcome: str) -> float:
+    """The gateway's count of Nacos Config entries it applied or refused."""
     text = httpx.get(f"{mesh.gateway}/metrics", trust_env=False).text
-    line = next(
-        (ln for ln in text.splitlines() if ln.startswith('live_config_updates_total{outcome="refused"}')), ""
-    )
+    start = f'live_config_updates_total{{outcome="{outcome}"}}'
+    line = next((ln for ln in text.splitlines() if ln.startswith(start)), "")
     return float(line.rsplit(" ", 1)[1]) if line else 0.0
 
 
@@ -73,9 +76,9 @@ def test_a_rate_limit_set_in_nacos_config_applies_without_a_restart(
     print(f"[live-config] the new per-user limit answered 429 {took:.2f} s after the entry was published")
     assert took <= 2.0, took
 
-    before = refused_total(mesh)
+    before = updates_total(mesh, "refused")
     write_entry(mesh, "rate_per_user: fast\n")
-    until(lambda: refused_total(mesh) > before, 10, "the malformed entry refused")
+    until(lambda: updates_total(mesh, "refused") > before, 10, "the malformed entry refused")
     assert client.get("/api/instances").status_code == 429  # the last good limit stays in force
 
     write_entry(mesh, None)
@@ -208,6 +211,28 @@ def _out(client: httpx.Client, address: str, key: str, value: object) -> bool:
     return address not in view or view[address][key] == value
 
 
+def test_a_listening_config_client_closes_without_waiting_out_its_poll(mesh: RunningMesh) -> None:
+    """nacos-sdk-python's config loop looks at its stop flag between 5 s waits on its queue;
+    `shut_down` wakes it (every service with live settings took 3-5 s to stop)."""
+
+    async def listen_then_close() -> float:
+        client = await open_config(nacos_settings(mesh.launcher))
+
+        async def heard(*_: object) -> None:
+            return None
+
+        await client.add_listener(data_id("probe-service"), NACOS_GROUP, heard)
+        await asyncio.sleep(0.3)  # the loop is now inside a fresh 5 s wait
+        began = time.monotonic()
+        await shut_down(client)
+        return time.monotonic() - began
+
+    with ThreadPoolExecutor(1) as pool:
+        took = pool.submit(asyncio.run, listen_then_close()).result()
+    print(f"[live-config] a listening config client closed in {took:.2f} s")
+    assert took < 2.5, took
+
+
 def test_weight_zero_or_disabled_in_nacos_takes_a_node_out_of_new_traffic_within_2_s(
     mesh: RunningMesh, client: httpx.Client
 ) -> None:
@@ -255,5 +280,9 @@ def test_with_nacos_stopped_the_last_good_live_settings_stay(mesh: RunningMesh, 
         30,
         "every instance registered again",
     )
+    applied = updates_total(mesh, "applied")
     write_entry(mesh, None)
-    until(lambda: client.get("/api/instances").status_code == 200, 30, "the environment's limit back")
+    # Heard, not waited out: the limit's bucket refills one token in 20 s, so a 200 proves nothing.
+    took = until(lambda: updates_total(mesh, "applied") > applied, 15, "the entry's removal heard")
+    print(f"[live-config] after the restart the entry's removal was heard in {took:.2f} s")
+    assert [client.get("/api/instances").status_code for _ in range(5)] == [200] * 5
