@@ -85,7 +85,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--nacos-kind", default=DEFAULT_KIND, help="which local Nacos server to run")
     p.add_argument("--nacos-port", type=int, help="Nacos main port (default: first free from 8848)")
     p.add_argument("--data-dir", type=Path, help="mesh data and logs (default: a new temp folder)")
-    p.add_argument("--out", type=Path, default=Path("report/data"), help="results folder")
+    p.add_argument(
+        "--out", type=Path, help="results folder (default: report/KIND/data; with --image report/custom/data)"
+    )
     p.add_argument(
         "--monitor", action="store_true", help="start Prometheus beside the mesh; keep its series per cell"
     )
@@ -93,8 +95,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=loadtest_main)
 
     r = subparsers.add_parser("report", help="Markdown + HTML report with charts from load-test results")
-    r.add_argument("--results", type=Path, default=Path("report/data"), help="folder `loadtest` wrote")
-    r.add_argument("--out", type=Path, default=Path("report"), help="where report.md/html and charts go")
+    r.add_argument("--results", type=Path, default=Path("report/card/data"), help="folder `loadtest` wrote")
+    r.add_argument(
+        "--out", type=Path, help="where report.md/html and charts go (default: the folder above RESULTS)"
+    )
     r.add_argument(
         "--recompute", action="store_true", help="first recompute the cells' figures from requests.csv"
     )
@@ -136,7 +140,7 @@ def loadtest_main(args: argparse.Namespace) -> int:
         users=args.users,
         levels=levels,
         load=load,
-        out=args.out,
+        out=args.out or Path("report") / ("custom" if args.image else args.kind) / "data",
         images=args.image,
         kind=args.kind,
         data_dir=args.data_dir,
@@ -160,7 +164,7 @@ def report_main(args: argparse.Namespace) -> int:
             from loadtest.results import recompute
 
             print(f"recomputed {recompute(args.results)} cells from {args.results / 'requests.csv'}")
-        written = build_report(args.results, args.out)
+        written = build_report(args.results, args.out or args.results.parent)
     except FileNotFoundError as exc:
         print(f"ocr-mesh report: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,15 @@ def test_the_saturated_cells_median_against_the_limit() -> None:
     (line,) = saturated_lines(cells, data, many)
     assert "the 2 saturated cells with 2 OCR instances" in line  # c4 and c8, not c1/c2 or one node
     assert "median of 4.05 img/s, 96% of the limit" in line and "ranged 4.00–4.40" in line
+    assert "(the target of at least 95% is met)" in line  # the verdict goes on the median
+
+
+def test_a_median_under_95_percent_of_the_limit_misses_the_target() -> None:
+    data = {"physical": [{"processes": 2, "images_per_second": 4.2, "cpu_seconds_per_image": 0.4}]}
+    _, many = physical(data)
+    assert many is not None
+    (line,) = saturated_lines([cell(2, 4, 3.9), cell(2, 8, 3.95)], data, many)
+    assert "93% of the limit (the target of at least 95% is not met)" in line
 
 
 def test_no_saturated_cell_no_line() -> None:
