@@ -137,12 +137,22 @@ def saturated_lines(group: list[Cell], data: dict[str, Any], many: dict[str, Any
     if not cells or not runs:
         return []
     median = statistics.median(num(c["throughput"]) for c in cells)
-    return [
+    out = [
         f"Median against median: the {len(cells)} saturated cells with {n} OCR instances (concurrency "
         f"{2 * n} and more) reached a median of {median:.2f} img/s, "
         f"{_pct(median, many['images_per_second'])} of the limit ({_verdict(median, many)}); the raw "
         f"measurements ranged {min(runs):.2f}–{max(runs):.2f} img/s."
     ]
+    spans = [num(c.get("node_rate")) for c in cells]
+    if all(not math.isnan(s) for s in spans):
+        per_node = statistics.median(spans)
+        out.append(
+            f"Counted as the raw processes are (each instance from its first to its last completion "
+            f"in the window, summed), those cells' median is {per_node:.2f} img/s, "
+            f"{_pct(per_node, many['images_per_second'])} of the limit: a window's count moves by a "
+            "whole image, which matters where a cell finishes few."
+        )
+    return out
 
 
 def bottleneck_lines(cells: list[Cell], cores: int, cpu_raw: float | None) -> list[str]:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from loadtest.stats import Request, in_window, percentile, summarize
+from loadtest.stats import Request, in_window, node_rate, percentile, summarize
 
 
 @pytest.mark.parametrize("p", [0, 1, 25, 50, 90, 95, 99, 100])
@@ -69,3 +69,11 @@ def test_cell_figures_keep_the_slow_requests_that_end_after_the_window() -> None
     figures = cell_figures(reqs, 2.0, 10.0)
     assert figures.requests == 2 and figures.max == 30.0
     assert figures.throughput == 2 / 8.0  # completions inside the window: the first two
+
+
+def test_node_rate_is_each_instances_span_summed() -> None:
+    # Two nodes finishing a page every 5 s, out of step: 25 pages would be 24 or 25 in a 60 s window.
+    done = [Request("ocr", 0.0, t, 200, "", "a") for t in (1.0, 6.0, 11.0, 16.0)]
+    done += [Request("ocr", 0.0, t, 200, "", "b") for t in (4.0, 9.0, 14.0)]
+    assert node_rate(done) == pytest.approx(3 / 15 + 2 / 10)  # 0.2 + 0.2: exact, whatever the phase
+    assert math.isnan(node_rate([Request("ocr", 0.0, 1.0, 200, "", "a")]))  # no node finished twice

@@ -38,3 +38,13 @@ def test_no_saturated_cell_no_line() -> None:
     data = {"physical": [{"processes": 2, "images_per_second": 4.0, "cpu_seconds_per_image": 0.4}]}
     _, many = physical(data)
     assert many is not None and saturated_lines([cell(2, 1, 2.0)], data, many) == []
+
+
+def test_the_cells_counted_per_node_beside_the_window_count() -> None:
+    data = {"physical": [{"processes": 2, "images_per_second": 0.42, "cpu_seconds_per_image": 4.6}]}
+    _, many = physical(data)
+    assert many is not None
+    cells = [cell(2, 4, 0.40) | {"node_rate": 0.415}, cell(2, 8, 0.40) | {"node_rate": 0.419}]
+    counted, per_node = saturated_lines(cells, data, many)
+    assert "median of 0.40 img/s, 95% of the limit" in counted
+    assert "median is 0.42 img/s, 99% of the limit" in per_node
