@@ -156,6 +156,8 @@ class LiveConfig(Generic[M]):
             except Exception as exc:  # Nacos away: the last good settings stay
                 log.debug("could not read %s again: %s", self.data_id, exc)
                 return
+            if not isinstance(text, str | None):  # the SDK's answer from its local cache is a tuple
+                return
             if text != self._text:
                 log.info("the Nacos Config entry %s changed without a push", self.data_id)
                 self.apply_text(text)
@@ -173,7 +175,10 @@ class LiveConfig(Generic[M]):
     async def _keep_in_step(self) -> None:
         while True:
             await asyncio.sleep(self._resync_every)
-            await self.reread()
+            try:
+                await self.reread()
+            except Exception:  # never end the loop: the next read may do
+                log.exception("reading %s again failed", self.data_id)
 
     async def _changed(self, _tenant: str, _group: str, _data_id: str, content: str | None) -> None:
         async with self._one_at_a_time:

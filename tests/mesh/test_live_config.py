@@ -184,3 +184,19 @@ def test_an_entry_unreadable_at_start_is_applied_once_nacos_answers() -> None:
         assert live.current == Knobs(rate=5)
 
     asyncio.run(run())
+
+
+def test_an_answer_from_the_sdks_cache_changes_nothing() -> None:
+    """nacos-sdk-python 3.2 answers get_config from its local cache, when the server refuses, as a
+    (content, key) tuple: not an entry's text."""
+
+    async def run() -> None:
+        client = FakeConfigClient("rate: 5\n")
+        live, registry = _following(client)
+        await live.follow(cast(Any, client))
+        client.text = cast(Any, ("rate: 5\n", ""))
+        await live.reread()
+        await live.close()
+        assert live.current == Knobs(rate=5) and _applied(registry) == 1.0
+
+    asyncio.run(run())
