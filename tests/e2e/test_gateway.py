@@ -23,6 +23,7 @@ from gateway.canary import HINT_HEADER
 from mesh.names import GATEWAY, OCR_SERVICE, USER_SERVICE
 from mesh_tools.launcher.launcher import Launcher, Proc
 from tests.e2e.nacos_config import publish_entry
+from tests.faults.support import login
 from tests.support import free_base_port
 
 pytestmark = pytest.mark.e2e
@@ -94,10 +95,8 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
             procs.append(proc)
         launcher.wait_ready([*upstreams.values(), slow, users, *procs])
         m = Mesh(launcher, gateways, upstreams)
-        with httpx.Client(base_url=gateways["round_robin"], trust_env=False, timeout=30) as c:
-            creds = {"username": "balancer", "password": "balancer-secret-1"}
-            c.post("/api/auth/register", json=creds)
-            m.token = c.post("/api/auth/login", json=creds).json()["access_token"]
+        # Ready is not yet routed: the gateway may hear of the user service by push a moment later.
+        m.token = login(gateways["round_robin"], "balancer", "balancer-secret-1")
         _wait_until_gateways_see(m, 3)
         yield m
     finally:
