@@ -58,7 +58,10 @@ def test_the_node_answers_while_its_model_reads_a_dense_page(
     print(f"/health answered {len(waits)} times during the read, the slowest in {max(waits) * 1000:.0f} ms")
     # here: ~500 answers, the slowest ~25 ms; with the model in the node's process: 15, 242 ms
     assert len(waits) >= 100
-    assert max(waits) < 0.2, sorted(waits)[-5:]
+    # At most 1 % slow: a fresh-clone run saw one 0.26 s answer among ~500 of 2-14 ms (the suite's
+    # other processes share the 2 cores); a blocked node is slow on every answer the model overlaps.
+    slow = [w for w in waits if w >= 0.2]
+    assert len(slow) <= len(waits) // 100, sorted(waits)[-5:]
 
 
 def test_a_killed_model_process_is_a_503_then_a_new_one_reads(
