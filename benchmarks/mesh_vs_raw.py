@@ -43,6 +43,7 @@ from loadtest.mesh import ScaledMesh
 from loadtest.physical import RawPool
 from loadtest.processes import cpu_seconds
 from loadtest.quiet import OtherCpu
+from loadtest.stats import Request, node_rate
 from mesh.names import OCR_SERVICE
 
 PASSWORD = "bench-mesh-raw-1"
@@ -108,18 +109,10 @@ def mesh_window(
         marks.append((cpu_seconds(nodes), cpu_seconds([gw])))
 
     done, failures = asyncio.run(_closed_loop(gateway, token, image, concurrency, seconds, meter))
-    rate = node_rates(done)
+    rate = node_rate([Request("ocr", at, 0.0, 200, "", node) for at, node in done])
     (n0, g0), (n1, g1) = marks
     count = max(len(done), 1)
     return MeshWindow(rate, len(done), (n1 - n0) / count, (g1 - g0) / count, failures)
-
-
-def node_rates(done: list[tuple[float, str]]) -> float:
-    """Images/s summed over the nodes, each (completions - 1) / (last - first completion)."""
-    by_node: dict[str, list[float]] = {}
-    for at, node in done:
-        by_node.setdefault(node, []).append(at)
-    return sum((len(ts) - 1) / (ts[-1] - ts[0]) for ts in by_node.values() if len(ts) > 1 and ts[-1] > ts[0])
 
 
 def single_latency(
