@@ -10,6 +10,7 @@ from ocr_service.config import OcrSettings
 from ocr_service.ctc import tap_paddle
 from ocr_service.engines.base import OcrEngine
 from ocr_service.layout import OcrLine
+from ocr_service.memory import release_free_memory
 from ocr_service.reading import read_image
 from ocr_service.spacing import Recognition, recognition
 
@@ -100,7 +101,23 @@ class PaddleEngine(OcrEngine):
         tap_paddle(self._ocr.text_recognizer)
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
-        return read_image(image, PaddlePredictor(self._ocr, self.settings))
+        try:
+            return read_image(image, PaddlePredictor(self._ocr, self.settings))
+        finally:
+            if self.settings.free_memory:
+                self._free_rec_memory()
+
+    def _free_rec_memory(self) -> None:
+        """Drop the recogniser's intermediate tensors and give the freed heap back to the system.
+
+        The recogniser keeps the tensors of its widest batch for good (~0.5 GB after a page with
+        the batch width bound, 2.5 GB without); each new batch shape reallocates them anyway, so
+        dropping them after every image costs no CPU measurably, where dropping the detector's
+        costs ~4 % (docs/performance.md, Memory)."""
+        predictor = self._ocr.text_recognizer.predictor
+        predictor.clear_intermediate_tensor()
+        predictor.try_shrink_memory()
+        release_free_memory()
 
     def _unload(self) -> None:
         self._ocr = None

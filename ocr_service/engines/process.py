@@ -114,6 +114,8 @@ class ProcessEngine(OcrEngine):
             log.warning("starting the %s engine's process again", self.name)
             self._load()
         kind, payload = self._ask(("infer", image))
+        if self.settings.free_memory:  # this side's share: the upload, its decode, the pickled image
+            release_free_memory()
         if kind == "error":
             raise RuntimeError(payload)
         lines: list[OcrLine] = payload

@@ -1,0 +1,60 @@
+"""After each image the engine gives back what the recogniser's widest batch held (real model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from mesh_tools.launcher.allocator import engine_env
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# In a fresh process, as a node's model process runs it (same allocator): RSS after warm-up,
+# after reading the load study's A4 page (44 lines, recognition batches ~1,400 px wide), the text.
+READ_ONE_IMAGE = """
+import asyncio, json, sys
+from loadtest.image_kinds import render
+from ocr_service.config import OcrSettings
+from ocr_service.engines.paddle import PaddleEngine
+from ocr_service.imaging import decode_image
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+
+settings = OcrSettings(nacos_enabled=False, free_memory=sys.argv[1] == "1")
+page = decode_image(render("page"), settings.max_pixels, settings.max_side).bgr
+engine = PaddleEngine(settings)
+asyncio.run(engine.start())
+warm = rss_mb()
+read = engine.submit(lambda: engine._infer(page)).result()
+print(json.dumps({"warm": warm, "after": rss_mb(), "text": [ln.text for ln in read]}))
+"""
+
+
+def _read_once(free_memory: bool) -> dict[str, object]:
+    run = subprocess.run(
+        [sys.executable, "-c", READ_ONE_IMAGE, "1" if free_memory else "0"],
+        cwd=ROOT,
+        env=engine_env() | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out: dict[str, object] = json.loads(run.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_the_recognisers_batch_memory_is_given_back_and_the_text_is_the_same() -> None:
+    kept, freed = _read_once(free_memory=False), _read_once(free_memory=True)
+    grew_kept = float(kept["after"]) - float(kept["warm"])  # type: ignore[arg-type]
+    grew_freed = float(freed["after"]) - float(freed["warm"])  # type: ignore[arg-type]
+    print(f"RSS grown by one A4 page: kept {grew_kept:.0f} MB, freed {grew_freed:.0f} MB")
+    assert freed["text"] == kept["text"] and len(kept["text"]) > 30  # type: ignore[arg-type]
+    assert grew_kept > 500, "the batch should have held memory without freeing (the test lost its point)"
+    assert grew_freed < grew_kept / 2
