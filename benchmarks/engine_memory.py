@@ -7,7 +7,13 @@ prints its RSS and the CPU seconds per image of each kind (best of a few, warm),
 the rest of the machine used meanwhile. Memory that one wide batch needed stays with the
 process, so RSS after the three kinds is what a node keeps.
 
+`--free-cost` measures instead what `free_memory` (the recogniser's tensors dropped and the free
+heap given back after each image) costs, side by side in one process: rounds over the same
+distinct sizes (loadtest.image_kinds.many_sizes), kept and freed in turns, CPU per round and
+the ratio of each freed round to the kept round before it, RSS between images.
+
 Run: .venv/bin/python benchmarks/engine_memory.py [--widths 0,4000,3000,2000]
+     .venv/bin/python benchmarks/engine_memory.py --free-cost [--rounds 3 --sizes 20 --widths 0]
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -60,11 +67,71 @@ def one(width: int) -> dict[str, float]:
     return out
 
 
+def free_cost(width: int, rounds: int, sizes: int) -> None:
+    """In this process: CPU per round over `sizes` images with the memory kept, then freed, in turns."""
+    from loadtest.image_kinds import many_sizes
+    from ocr_service.config import OcrSettings
+    from ocr_service.engines.paddle import PaddleEngine
+    from ocr_service.imaging import decode_image
+
+    settings = OcrSettings(nacos_enabled=False, rec_batch_width=width, free_memory=False)
+    engine = PaddleEngine(settings)
+    asyncio.run(engine.start())
+    images = [decode_image(b, settings.max_pixels, settings.max_side).bgr for b in many_sizes(sizes)]
+    me = psutil.Process()
+
+    def one_round(free: bool) -> tuple[float, float]:
+        started, highest = time.process_time(), 0.0
+        for image in images:
+            engine._infer(image)
+            if free:
+                engine._free_rec_memory()
+            highest = max(highest, me.memory_info().rss / 2**20)
+        return time.process_time() - started, highest
+
+    engine.submit(lambda: one_round(False)).result()  # every size seen once
+    kept: list[float] = []
+    freed: list[float] = []
+    rss = {True: 0.0, False: 0.0}
+    with OtherCpu([]) as other:
+        for _ in range(rounds):
+            for free, into in ((False, kept), (True, freed)):
+                cpu, highest = engine.submit(lambda free=free: one_round(free)).result()  # type: ignore[misc]
+                into.append(cpu)
+                rss[free] = max(rss[free], highest)
+    ratios = [f / k for f, k in zip(freed, kept, strict=True)]
+    print(
+        f"width {width or 'none'}, {len(images)} sizes, {rounds} rounds each: CPU per round kept "
+        f"{statistics.median(kept):.2f} s, freed {statistics.median(freed):.2f} s, freed/kept "
+        f"{statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)}); RSS between "
+        f"images at most {rss[False]:.0f} MB kept, {rss[True]:.0f} MB freed; "
+        f"other CPU {other.cores:.2f} cores"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--widths", default="0,4000,3000,2000")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--free-cost", action="store_true", help="what freeing after each image costs")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sizes", type=int, default=20)
+    ap.add_argument("--free-one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.free_one is not None:
+        free_cost(args.free_one, args.rounds, args.sizes)
+        return
+    if args.free_cost:
+        env = engine_env() | {"OMP_NUM_THREADS": "1"}
+        for width in [int(w) for w in args.widths.split(",")]:
+            command = [sys.executable, __file__, "--free-one", str(width), "--rounds", str(args.rounds)]
+            run = subprocess.run(
+                [*command, "--sizes", str(args.sizes)], env=env, capture_output=True, text=True
+            )
+            print(
+                run.stdout.strip().splitlines()[-1] if run.returncode == 0 else run.stderr[-2000:], flush=True
+            )
+        return
     if args.one is not None:
         print(json.dumps(one(args.one)))
         return

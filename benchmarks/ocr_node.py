@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,13 @@ class Node:
     def rss_mb(self) -> float:
         """The node's and its model process's."""
         return rss_bytes([self.proc.pid]) / 2**20
+
+    def rss_parts(self) -> list[tuple[str, float]]:
+        """RSS of the node's web process and of each child (the model's, multiprocessing's tracker)."""
+        web = psutil.Process(self.proc.pid)
+        procs = [web, *web.children(recursive=True)]
+        names = ["web", *(f"child {p.pid}" for p in procs[1:])]
+        return [(n, p.memory_info().rss / 2**20) for n, p in zip(names, procs, strict=True)]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -205,10 +213,18 @@ def main() -> None:
 
 def rss_memory(node: Node, requests: int, sizes: int) -> None:
     """RSS over `requests` requests cycling through `sizes` distinct images of the three kinds
-    (loadtest.image_kinds.many_sizes): after warm-up, every 250 requests, and the spread over
-    the last half."""
+    (loadtest.image_kinds.many_sizes): after warm-up, every 250 requests (between two requests),
+    the spread over the last half, and the highest sampled twice a second while serving."""
     images = many_sizes(sizes)
     started = time.perf_counter()
+    highest, done = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            highest[0] = max(highest[0], node.rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     with httpx.Client() as client:
         for img in images:
             assert post(client, node.url, img) == 200
@@ -221,10 +237,14 @@ def rss_memory(node: Node, requests: int, sizes: int) -> None:
                 seen.append(node.rss_mb())
                 took = time.perf_counter() - started
                 print(f"  {i:>5} requests: RSS {seen[-1]:.0f} MB ({took:.0f} s)", flush=True)
+    done.set()
+    sampler.join()
     last = seen[len(seen) // 2 :] or [warm]
+    parts = ", ".join(f"{name} {mb:.0f} MB" for name, mb in node.rss_parts())
     print(
-        f"RSS: {warm:.0f} MB after warm-up, {node.rss_mb():.0f} MB after {requests} requests; "
-        f"last half {min(last):.0f}-{max(last):.0f} MB ({(max(last) / min(last) - 1) * 100:.1f} % spread)"
+        f"RSS: {warm:.0f} MB after warm-up, {node.rss_mb():.0f} MB after {requests} requests ({parts}); "
+        f"last half {min(last):.0f}-{max(last):.0f} MB ({(max(last) / min(last) - 1) * 100:.1f} % spread); "
+        f"highest while serving {highest[0]:.0f} MB"
     )
 
 
