@@ -27,11 +27,11 @@ SWEEP = [
     "--concurrency",
     "1,4",
     "--duration",
-    "8",
+    "6",
     "--warmup",
-    "3",
+    "2",
     "--physical-seconds",
-    "5",
+    "3",
     "--compare-locust",
     "2,1,4",
     "--monitor",  # a real Prometheus beside the mesh: its series per cell go into the report
@@ -92,7 +92,7 @@ def test_figures_are_consistent(swept: tuple[Path, Path, dict[str, Any]]) -> Non
         assert c["p50"] <= c["p90"] <= c["p95"] <= c["p99"] <= c["max"]
         assert math.fsum(c["share_by_instance"].values()) == pytest.approx(1.0)
         assert c["throughput"] == pytest.approx(c["successes"] / c["duration"])
-        assert c["duration"] == pytest.approx(8.0, abs=0.5)
+        assert c["duration"] == pytest.approx(6.0, abs=0.5)
         assert len(c["instances"][OCR_SERVICE]) == c["ocr"]
         res = c["resources"]
         assert res[OCR_SERVICE]["processes"] == c["ocr"] and res["gateway"]["processes"] == 1
