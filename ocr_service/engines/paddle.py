@@ -110,10 +110,10 @@ class PaddleEngine(OcrEngine):
     def _free_rec_memory(self) -> None:
         """Drop the recogniser's intermediate tensors and give the freed heap back to the system.
 
-        The recogniser keeps the tensors of its widest batch for good (~0.5 GB after a page with
-        the batch width bound, 2.5 GB without); each new batch shape reallocates them anyway, so
-        dropping them after every image costs no CPU measurably, where dropping the detector's
-        costs ~4 % (docs/performance.md, Memory)."""
+        The recogniser keeps the tensors of its widest batch for good (2.2 GB after one A4 page
+        without a batch bound); freeing them after each image keeps a node at ~1.4 GB, but every
+        image then allocates them again: +10 % CPU over mixed sizes, a card through the mesh +22 %
+        (docs/performance.md, Memory). Off by default; for nodes short of memory."""
         predictor = self._ocr.text_recognizer.predictor
         predictor.clear_intermediate_tensor()
         predictor.try_shrink_memory()
