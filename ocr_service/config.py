@@ -43,7 +43,7 @@ class OcrSettings(MeshSettings):
     engine: Literal["paddle", "rapidocr"] = "paddle"
     cpu_threads: int = 1
     model_process: bool = True  # the model in a child process: engines/process.py says why
-    mkldnn: bool = True  # oneDNN: ~15% less CPU than off here, same text
+    mkldnn: bool = True  # oneDNN; Paddle 3.3 keeps it on even when False (PaddleOCR never disables it)
     rec_batch_num: int = 6  # lines per recognition batch (PaddleOCR's default)
     rec_batch_width: int = 0  # padded pixels of width per batch at most, 0: no bound (memory: rec_batches)
     free_memory: bool = False  # after each image: rec tensors freed, at a CPU cost (engines/paddle.py)

@@ -15,15 +15,14 @@ ROOT = Path(__file__).resolve().parents[3]
 # after reading the load study's A4 page (44 lines, recognition batches ~1,400 px wide), the text.
 READ_ONE_IMAGE = """
 import asyncio, json, sys
+import psutil
 from loadtest.image_kinds import render
 from ocr_service.config import OcrSettings
 from ocr_service.engines.paddle import PaddleEngine
 from ocr_service.imaging import decode_image
 
 def rss_mb():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
+    return psutil.Process().memory_info().rss / 2**20
 
 settings = OcrSettings(nacos_enabled=False, free_memory=sys.argv[1] == "1")
 page = decode_image(render("page"), settings.max_pixels, settings.max_side).bgr
