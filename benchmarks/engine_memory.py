@@ -7,13 +7,15 @@ prints its RSS and the CPU seconds per image of each kind (best of a few, warm),
 the rest of the machine used meanwhile. Memory that one wide batch needed stays with the
 process, so RSS after the three kinds is what a node keeps.
 
-`--free-cost` measures instead what `free_memory` (the recogniser's tensors dropped and the free
-heap given back after each image) costs, side by side in one process: rounds over the same
-distinct sizes (loadtest.image_kinds.many_sizes), kept and freed in turns, CPU per round and
-the ratio of each freed round to the kept round before it, RSS between images.
+`--executor-cost` measures instead what Paddle's new executor (`new_executor`, the default: each
+tensor freed after its last use) costs against the old one, side by side in one process: two
+engines, rounds over the same distinct sizes (loadtest.image_kinds.many_sizes) in turns, CPU per
+round, the ratio of each new-executor round to the old one before it, and whether the text is the
+same. Memory is each executor's own in a fresh process: the default mode above with
+`--executors`.
 
-Run: .venv/bin/python benchmarks/engine_memory.py [--widths 0,4000,3000,2000]
-     .venv/bin/python benchmarks/engine_memory.py --free-cost [--rounds 3 --sizes 20 --widths 0]
+Run: .venv/bin/python benchmarks/engine_memory.py [--widths 0,4000,3000,2000] [--executors new,old]
+     .venv/bin/python benchmarks/engine_memory.py --executor-cost [--rounds 3 --sizes 20 --widths 0]
 """
 
 from __future__ import annotations
@@ -38,14 +40,14 @@ from mesh_tools.launcher.allocator import engine_env  # noqa: E402
 REPEATS = {"card": 10, "page": 3, "photo": 3}
 
 
-def one(width: int) -> dict[str, float]:
-    """In this process: the engine with this batch width, its RSS and CPU per kind."""
+def one(width: int, new_executor: bool) -> dict[str, float]:
+    """In this process: the engine with this batch width and executor, its RSS and CPU per kind."""
     from loadtest.image_kinds import KINDS, render
     from ocr_service.config import OcrSettings
     from ocr_service.engines.paddle import PaddleEngine
     from ocr_service.imaging import decode_image
 
-    settings = OcrSettings(nacos_enabled=False, rec_batch_width=width)
+    settings = OcrSettings(nacos_enabled=False, rec_batch_width=width, new_executor=new_executor)
     engine = PaddleEngine(settings)
     asyncio.run(engine.start())
     me = psutil.Process()
@@ -67,45 +69,38 @@ def one(width: int) -> dict[str, float]:
     return out
 
 
-def free_cost(width: int, rounds: int, sizes: int) -> None:
-    """In this process: CPU per round over `sizes` images with the memory kept, then freed, in turns."""
+def executor_cost(width: int, rounds: int, sizes: int) -> None:
+    """In this process: CPU per round over `sizes` images on the old and the new executor, in turns."""
     from loadtest.image_kinds import many_sizes
     from ocr_service.config import OcrSettings
     from ocr_service.engines.paddle import PaddleEngine
     from ocr_service.imaging import decode_image
 
-    settings = OcrSettings(nacos_enabled=False, rec_batch_width=width, free_memory=False)
-    engine = PaddleEngine(settings)
-    asyncio.run(engine.start())
+    engines = {}
+    for new in (False, True):
+        engines[new] = PaddleEngine(OcrSettings(nacos_enabled=False, rec_batch_width=width, new_executor=new))
+        asyncio.run(engines[new].start())
+    settings = engines[True].settings
     images = [decode_image(b, settings.max_pixels, settings.max_side).bgr for b in many_sizes(sizes)]
-    me = psutil.Process()
 
-    def one_round(free: bool) -> tuple[float, float]:
-        started, highest = time.process_time(), 0.0
-        for image in images:
-            engine._infer(image)
-            if free:
-                engine._free_rec_memory()
-            highest = max(highest, me.memory_info().rss / 2**20)
-        return time.process_time() - started, highest
+    def one_round(new: bool) -> tuple[float, list[list[str]]]:
+        started = time.process_time()
+        texts = [[line.text for line in engines[new]._infer(image)] for image in images]
+        return time.process_time() - started, texts
 
-    engine.submit(lambda: one_round(False)).result()  # every size seen once
-    kept: list[float] = []
-    freed: list[float] = []
-    rss = {True: 0.0, False: 0.0}
+    texts = {new: engines[new].submit(lambda new=new: one_round(new)).result()[1] for new in engines}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
     with OtherCpu([]) as other:
         for _ in range(rounds):
-            for free, into in ((False, kept), (True, freed)):
-                cpu, highest = engine.submit(lambda free=free: one_round(free)).result()  # type: ignore[misc]
-                into.append(cpu)
-                rss[free] = max(rss[free], highest)
-    ratios = [f / k for f, k in zip(freed, kept, strict=True)]
+            for new in (False, True):
+                seconds, _ = engines[new].submit(lambda new=new: one_round(new)).result()  # type: ignore[misc]
+                cpu[new].append(seconds)
+    ratios = [n / o for n, o in zip(cpu[True], cpu[False], strict=True)]
     print(
-        f"width {width or 'none'}, {len(images)} sizes, {rounds} rounds each: CPU per round kept "
-        f"{statistics.median(kept):.2f} s, freed {statistics.median(freed):.2f} s, freed/kept "
-        f"{statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)}); RSS between "
-        f"images at most {rss[False]:.0f} MB kept, {rss[True]:.0f} MB freed; "
-        f"other CPU {other.cores:.2f} cores"
+        f"width {width or 'none'}, {len(images)} sizes, {rounds} rounds each: CPU per round old executor "
+        f"{statistics.median(cpu[False]):.2f} s, new {statistics.median(cpu[True]):.2f} s, new/old "
+        f"{statistics.median(ratios):.3f} ({', '.join(f'{r:.3f}' for r in ratios)}); same text: "
+        f"{texts[True] == texts[False]}; other CPU {other.cores:.2f} cores"
     )
 
 
@@ -113,18 +108,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--widths", default="0,4000,3000,2000")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--free-cost", action="store_true", help="what freeing after each image costs")
+    ap.add_argument("--executors", default="new", help="new, old or new,old (memory per executor)")
+    ap.add_argument("--one-executor", default="new", help=argparse.SUPPRESS)
+    ap.add_argument("--executor-cost", action="store_true", help="the new executor's CPU against the old")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sizes", type=int, default=20)
-    ap.add_argument("--free-one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--cost-one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.free_one is not None:
-        free_cost(args.free_one, args.rounds, args.sizes)
+    if args.cost_one is not None:
+        executor_cost(args.cost_one, args.rounds, args.sizes)
         return
-    if args.free_cost:
+    if args.executor_cost:
         env = engine_env() | {"OMP_NUM_THREADS": "1"}
         for width in [int(w) for w in args.widths.split(",")]:
-            command = [sys.executable, __file__, "--free-one", str(width), "--rounds", str(args.rounds)]
+            command = [sys.executable, __file__, "--cost-one", str(width), "--rounds", str(args.rounds)]
             run = subprocess.run(
                 [*command, "--sizes", str(args.sizes)], env=env, capture_output=True, text=True
             )
@@ -133,16 +130,19 @@ def main() -> None:
             )
         return
     if args.one is not None:
-        print(json.dumps(one(args.one)))
+        print(json.dumps(one(args.one, args.one_executor == "new")))
         return
-    print("width   RSS started  after kinds   at end   card CPU-s  page CPU-s  photo CPU-s  other CPU")
+    print(
+        "executor width   RSS started  after kinds   at end   card CPU-s  page CPU-s  photo CPU-s  other CPU"
+    )
     env = engine_env() | {"OMP_NUM_THREADS": "1"}
-    for width in [int(w) for w in args.widths.split(",")]:
-        command = [sys.executable, __file__, "--one", str(width)]
+    for executor, width in [(e, int(w)) for e in args.executors.split(",") for w in args.widths.split(",")]:
+        command = [sys.executable, __file__, "--one", str(width), "--one-executor", executor]
         run = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         r = json.loads(run.stdout.strip().splitlines()[-1])
         print(
-            f"{width or 'none':>6} {r['rss_started_mb']:>9.0f} MB {r['rss_after_kinds_mb']:>8.0f} MB "
+            f"{executor:>8} {width or 'none':>6} {r['rss_started_mb']:>9.0f} MB "
+            f"{r['rss_after_kinds_mb']:>8.0f} MB "
             f"{r['rss_end_mb']:>6.0f} MB {r['card_cpu_s']:>10.3f} {r['page_cpu_s']:>11.3f} "
             f"{r['photo_cpu_s']:>12.3f}  {r['other_cores']:.2f} cores",
             flush=True,

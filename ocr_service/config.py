@@ -46,7 +46,7 @@ class OcrSettings(MeshSettings):
     mkldnn: bool = True  # oneDNN; Paddle 3.3 keeps it on even when False (PaddleOCR never disables it)
     rec_batch_num: int = 6  # lines per recognition batch (PaddleOCR's default)
     rec_batch_width: int = 0  # padded pixels of width per batch at most, 0: no bound (memory: rec_batches)
-    free_memory: bool = False  # after each image: rec tensors freed, at a CPU cost (engines/paddle.py)
+    new_executor: bool = True  # Paddle's new executor: tensors freed after last use (engines/paddle.py)
     max_upload_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_side: int = 2000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,6 @@ from ocr_service.config import OcrSettings
 from ocr_service.ctc import tap_paddle
 from ocr_service.engines.base import OcrEngine
 from ocr_service.layout import OcrLine
-from ocr_service.memory import release_free_memory
 from ocr_service.reading import read_image
 from ocr_service.spacing import Recognition, recognition
 
@@ -20,18 +21,42 @@ def build_paddle_ocr(settings: OcrSettings) -> Any:
     from paddleocr import PaddleOCR  # heavy import: only where a pipeline is really built
 
     paths = settings.model_paths()
-    return PaddleOCR(
-        det_model_dir=str(paths.det),
-        rec_model_dir=str(paths.rec),
-        cls_model_dir=str(paths.cls),
-        use_angle_cls=True,
-        lang="ch",
-        show_log=False,
-        cpu_threads=settings.cpu_threads,
-        enable_mkldnn=settings.mkldnn,
-        rec_batch_num=settings.rec_batch_num,
-        use_gpu=False,
-    )
+    with new_executor() if settings.new_executor else nullcontext():
+        return PaddleOCR(
+            det_model_dir=str(paths.det),
+            rec_model_dir=str(paths.rec),
+            cls_model_dir=str(paths.cls),
+            use_angle_cls=True,
+            lang="ch",
+            show_log=False,
+            cpu_threads=settings.cpu_threads,
+            enable_mkldnn=settings.mkldnn,
+            rec_batch_num=settings.rec_batch_num,
+            use_gpu=False,
+        )
+
+
+@contextmanager
+def new_executor() -> Iterator[None]:
+    """Predictors created inside run on Paddle's new executor, which frees each tensor after its last use.
+
+    PaddleOCR builds its predictors with no say over the executor. On the old one, every
+    intermediate tensor lives as long as the predictor, sized for the largest input it has run:
+    the recogniser alone kept 2.2 GB after one A4 page. Same text, and less CPU over mixed sizes
+    (docs/performance.md, Memory)."""
+    from paddle import inference
+
+    create = inference.create_predictor
+
+    def create_on_new_executor(config: inference.Config) -> inference.Predictor:
+        config.enable_new_executor(True)
+        return create(config)
+
+    inference.create_predictor = create_on_new_executor  # type: ignore[assignment]  # stub: arg0
+    try:
+        yield
+    finally:
+        inference.create_predictor = create
 
 
 REC_HEIGHT, REC_MIN_WIDTH = 48, 320  # PP-OCRv4's recogniser input: 48 px high, at least 320 wide
@@ -101,23 +126,7 @@ class PaddleEngine(OcrEngine):
         tap_paddle(self._ocr.text_recognizer)
 
     def _infer(self, image: np.ndarray) -> list[OcrLine]:
-        try:
-            return read_image(image, PaddlePredictor(self._ocr, self.settings))
-        finally:
-            if self.settings.free_memory:
-                self._free_rec_memory()
-
-    def _free_rec_memory(self) -> None:
-        """Drop the recogniser's intermediate tensors and give the freed heap back to the system.
-
-        The recogniser keeps the tensors of its widest batch for good (2.2 GB after one A4 page
-        without a batch bound); freeing them after each image keeps a node at ~1.4 GB, but every
-        image then allocates them again: +10 % CPU over mixed sizes, a card through the mesh +22 %
-        (docs/performance.md, Memory). Off by default; for nodes short of memory."""
-        predictor = self._ocr.text_recognizer.predictor
-        predictor.clear_intermediate_tensor()
-        predictor.try_shrink_memory()
-        release_free_memory()
+        return read_image(image, PaddlePredictor(self._ocr, self.settings))
 
     def _unload(self) -> None:
         self._ocr = None

@@ -114,8 +114,9 @@ class ProcessEngine(OcrEngine):
             log.warning("starting the %s engine's process again", self.name)
             self._load()
         kind, payload = self._ask(("infer", image))
-        if self.settings.free_memory:  # this side's share: the upload, its decode, the pickled image
-            release_free_memory()
+        # this side's heap held the upload, its decode and the pickled image: ~0.1 GB kept otherwise
+        # (docs/performance.md, Memory); the model's side keeps its own, which it reuses
+        release_free_memory()
         if kind == "error":
             raise RuntimeError(payload)
         lines: list[OcrLine] = payload
